@@ -1,0 +1,100 @@
+// Command warren runs the Warren message broker and its tools.
+//
+//	warren [server] [flags]   run the broker (the default)
+//	warren version            print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/warrenmq/warren"
+	"github.com/warrenmq/warren/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "server"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "server":
+		return server(args, getenv, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "warren", version)
+		return 0
+	case "help":
+		fmt.Fprintln(stdout, "usage: warren [server] [flags] | warren version; warren server -h lists flags")
+		return 0
+	}
+	fmt.Fprintf(stderr, "warren: unknown command %q\n", cmd)
+	return 2
+}
+
+func server(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "warren:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	srv, err := warren.New(warren.Config{
+		Logger:           log,
+		DataDir:          cfg.DataDir,
+		DefaultUser:      cfg.DefaultUser,
+		DefaultPass:      cfg.DefaultPass,
+		FrameMax:         cfg.FrameMax,
+		ChannelMax:       cfg.ChannelMax,
+		Heartbeat:        cfg.Heartbeat,
+		MaxMessageSize:   cfg.MaxMessageSize,
+		HandshakeTimeout: cfg.HandshakeTimeout,
+		Version:          version,
+	})
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	l, err := net.Listen("tcp", cfg.AMQPListen)
+	if err != nil {
+		log.Error("listen failed", "addr", cfg.AMQPListen, "err", err)
+		return 1
+	}
+	log.Info("warren started", "version", version, "amqp", l.Addr().String(), "data_dir", cfg.DataDir)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		log.Error("listener failed", "err", err)
+		return 1
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown incomplete", "err", err)
+	}
+	log.Info("stopped")
+	return 0
+}

@@ -1,0 +1,268 @@
+package amqp091
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/warrenmq/warren/internal/amqp091/wire"
+	"github.com/warrenmq/warren/internal/auth"
+	"github.com/warrenmq/warren/internal/broker"
+)
+
+// closeTimeout bounds how long a connection waits for connection.close-ok
+// (and for its writer to drain) once it has decided to close.
+const closeTimeout = 3 * time.Second
+
+// connState is the handshake position of a connection.
+type connState int
+
+const (
+	stateStartOk connState = iota // sent start, awaiting start-ok
+	stateTuneOk                   // sent tune, awaiting tune-ok
+	stateOpen                     // awaiting connection.open
+	stateRunning                  // open: channels may be used
+	stateClosing                  // sent connection.close, awaiting close-ok
+)
+
+// conn is one client connection. Fields without a comment are owned by the
+// reader goroutine.
+type conn struct {
+	srv *Server
+	nc  net.Conn
+	log *slog.Logger
+	id  uint64
+	fr  *wire.FrameReader
+	out *outbound
+
+	state      connState
+	user       *auth.User
+	vhost      *broker.VHost
+	channelMax uint16
+	frameMax   uint32 // immutable once tuned; read by delivering goroutines
+	heartbeat  time.Duration
+	clientCaps map[string]any
+	clientProp map[string]any
+	channels   map[uint16]*channel
+
+	// forced is set by forceClose from another goroutine; the reader
+	// notices it through the read deadline.
+	forced atomic.Pointer[string]
+}
+
+// errConnDone stops the reader after a clean client-initiated close.
+var errConnDone = errors.New("connection closed")
+
+func newConn(s *Server, nc net.Conn) *conn {
+	id := s.nextID.Add(1)
+	return &conn{
+		srv:      s,
+		nc:       nc,
+		id:       id,
+		log:      s.cfg.Logger.With("conn", id, "peer", nc.RemoteAddr().String()),
+		fr:       wire.NewFrameReader(nc, 64<<10),
+		out:      newOutbound(),
+		channels: make(map[uint16]*channel),
+		frameMax: wire.FrameMinSize,
+	}
+}
+
+func (c *conn) cfg() *Config { return &c.srv.cfg }
+
+// serve runs the connection: handshake, frames, cleanup.
+func (c *conn) serve() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("connection handler panic", "panic", r)
+		}
+		c.teardown()
+	}()
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.cfg().HandshakeTimeout))
+	hdr, err := c.fr.ReadProtocolHeader()
+	if err != nil {
+		c.log.Debug("no protocol header", "err", err)
+		return
+	}
+	if hdr != wire.ProtocolHeader {
+		// The spec: reply with the header we support, then close.
+		c.log.Info("unsupported protocol header", "header", hdr[:])
+		_, _ = c.nc.Write(wire.ProtocolHeader[:])
+		return
+	}
+	c.fr.SetMaxFrameSize(c.frameMax)
+	go c.out.run(c.nc)
+	c.send(0, &wire.ConnectionStart{
+		VersionMajor: 0, VersionMinor: 9,
+		ServerProperties: c.serverProperties(),
+		Mechanisms:       "PLAIN AMQPLAIN",
+		Locales:          "en_US",
+	})
+	c.readLoop()
+}
+
+func (c *conn) serverProperties() wire.Table {
+	return wire.Table{
+		"product":     "Warren",
+		"version":     c.cfg().Version,
+		"platform":    "Go",
+		"copyright":   "Warren authors",
+		"information": "Licensed under the Apache License 2.0",
+		"capabilities": wire.Table{
+			"publisher_confirms":           true,
+			"exchange_exchange_bindings":   true,
+			"basic.nack":                   true,
+			"consumer_cancel_notify":       true,
+			"connection.blocked":           true,
+			"consumer_priorities":          true,
+			"authentication_failure_close": true,
+			"per_consumer_qos":             true,
+			"direct_reply_to":              true,
+		},
+		"cluster_name": "warren",
+	}
+}
+
+// send writes one method frame.
+func (c *conn) send(ch uint16, m wire.Method) {
+	c.out.write(func(b []byte) []byte { return wire.AppendMethodFrame(b, ch, m) })
+}
+
+// readLoop reads and dispatches frames until the connection ends.
+func (c *conn) readLoop() {
+	for {
+		f, err := c.fr.ReadFrame()
+		if err != nil {
+			c.readError(err)
+			return
+		}
+		if c.heartbeat > 0 && c.state != stateClosing {
+			// Two missed heartbeats mean the peer is gone (RabbitMQ's rule).
+			_ = c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
+		}
+		if c.forced.Load() != nil {
+			c.state = stateClosing
+		}
+		if c.state == stateClosing {
+			if c.closingFrame(f) {
+				return
+			}
+			continue
+		}
+		if err := c.frame(f); err != nil {
+			if err == errConnDone || c.fail(err) {
+				return
+			}
+		}
+	}
+}
+
+// readError handles the end of input: a framing error gets its
+// connection.close, a timeout or EOF just ends the connection.
+func (c *conn) readError(err error) {
+	var ne net.Error
+	switch {
+	case c.state == stateClosing:
+		// Waiting for close-ok timed out or the peer went away: done.
+	case errors.Is(err, wire.ErrFrameTooLarge):
+		c.closeWith(newErr(wire.FrameError, "frame exceeds frame_max %d", c.frameMax))
+	case errors.Is(err, wire.ErrBadFrameEnd):
+		c.closeWith(newErr(wire.FrameError, "bad frame end marker"))
+	case errors.Is(err, wire.ErrUnknownFrameType):
+		c.closeWith(newErr(wire.FrameError, "unknown frame type"))
+	case errors.As(err, &ne) && ne.Timeout():
+		if c.forced.Load() != nil {
+			return
+		}
+		if c.state != stateRunning {
+			c.log.Info("handshake timeout", "state", c.state)
+		} else {
+			c.log.Warn("missed heartbeats from client, closing", "timeout", 2*c.heartbeat)
+		}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded):
+		if c.state == stateRunning {
+			c.log.Info("client closed TCP connection abruptly")
+		}
+	default:
+		c.log.Info("read error", "err", err)
+	}
+}
+
+// closeWith sends connection.close for a connection-level error and waits
+// briefly for close-ok; used when the frame stream itself is broken.
+func (c *conn) closeWith(e *amqpError) {
+	c.log.Warn("closing connection", "code", e.code, "text", e.text)
+	c.send(0, &wire.ConnectionClose{ReplyCode: e.code, ReplyText: e.text, FailingClassID: e.classID, FailingMethodID: e.methodID})
+}
+
+// fail handles an error from frame processing. It returns true when the
+// reader should stop.
+func (c *conn) fail(err error) bool {
+	e := fromBroker(err, nil)
+	var ch *channelError
+	if errors.As(err, &ch) && !ch.err.hard() {
+		ch.ch.closeWithError(ch.err)
+		return false
+	}
+	if errors.As(err, &ch) {
+		e = ch.err
+	}
+	if c.state < stateRunning {
+		// Handshake errors: RabbitMQ sends close where it can and drops
+		// the connection.
+		c.closeWith(e)
+		return true
+	}
+	c.closeWith(e)
+	c.state = stateClosing
+	_ = c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
+	return false
+}
+
+// closingFrame processes a frame while awaiting close-ok; it returns true
+// when the connection is done.
+func (c *conn) closingFrame(f wire.Frame) bool {
+	if f.Type != wire.FrameMethod || f.Channel != 0 {
+		return false
+	}
+	m, err := wire.DecodeMethod(f.Payload)
+	if err != nil {
+		return false
+	}
+	switch m.(type) {
+	case *wire.ConnectionCloseOk:
+		return true
+	case *wire.ConnectionClose:
+		c.send(0, &wire.ConnectionCloseOk{})
+		return true
+	}
+	return false
+}
+
+// forceClose closes the connection from another goroutine (shutdown, an
+// operator, a deleted vhost).
+func (c *conn) forceClose(reason string) {
+	if !c.forced.CompareAndSwap(nil, &reason) {
+		return
+	}
+	c.send(0, &wire.ConnectionClose{ReplyCode: wire.ConnectionForced, ReplyText: "CONNECTION_FORCED - " + reason})
+	// Wake the reader: it sees forced and treats the connection as closing.
+	_ = c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
+}
+
+// teardown releases everything the connection holds: channels (requeueing
+// unacknowledged messages), exclusive queues, the writer and the socket.
+func (c *conn) teardown() {
+	for _, ch := range c.channels {
+		ch.cleanup()
+	}
+	c.channels = nil
+	if c.vhost != nil {
+		c.vhost.DeleteExclusiveQueues(c)
+	}
+	c.out.close(closeTimeout)
+	_ = c.nc.Close()
+}

@@ -1,0 +1,309 @@
+package amqp091
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+
+	"github.com/warrenmq/warren/internal/amqp091/wire"
+	"github.com/warrenmq/warren/internal/broker"
+)
+
+// consumerState is the channel's view of one of its consumers.
+type consumerState struct {
+	ch       *channel
+	c        *broker.Consumer
+	tag      string
+	noAck    bool
+	prefetch uint32 // per-consumer limit (basic.qos global=false); 0 = none
+	unacked  uint32 // guarded by ch.dmu
+}
+
+func (ch *channel) basicQos(m *wire.BasicQos) error {
+	if m.PrefetchSize != 0 {
+		return newErr(wire.NotImplemented, "prefetch_size!=0 (%d)", m.PrefetchSize).on(m)
+	}
+	// RabbitMQ's meaning: global=false limits each consumer created after
+	// this call; global=true limits the channel as a whole.
+	if m.Global {
+		ch.dmu.Lock()
+		ch.channelPrefetch = uint32(m.PrefetchCount)
+		var resume []*consumerState
+		for _, cs := range ch.consumers {
+			resume = append(resume, cs)
+		}
+		ch.dmu.Unlock()
+		for _, cs := range resume {
+			cs.c.Resume()
+		}
+	} else {
+		ch.consumerPrefetch = uint32(m.PrefetchCount)
+	}
+	ch.send(&wire.BasicQosOk{})
+	return nil
+}
+
+// queueName applies RabbitMQ's shortcut: an empty name means the queue
+// last declared on this channel.
+func (ch *channel) queueName(name string, m wire.Method) (string, error) {
+	if name != "" {
+		return name, nil
+	}
+	if ch.lastQueue == "" {
+		return "", newErr(wire.NotFound, "no previously declared queue").on(m)
+	}
+	return ch.lastQueue, nil
+}
+
+func randomTag(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (ch *channel) basicConsume(m *wire.BasicConsume) error {
+	name, err := ch.queueName(m.Queue, m)
+	if err != nil {
+		return err
+	}
+	q, err := ch.conn.vhost.QueueFor(name, ch.conn)
+	if err != nil {
+		return fromBroker(err, m)
+	}
+	tag := m.ConsumerTag
+	if tag == "" {
+		tag = randomTag("amq.ctag-")
+	}
+	ch.dmu.Lock()
+	_, dup := ch.consumers[tag]
+	ch.dmu.Unlock()
+	if dup {
+		return newErr(wire.NotAllowed, "attempt to reuse consumer tag '%s'", tag).on(m)
+	}
+	cs := &consumerState{ch: ch, tag: tag, noAck: m.NoAck, prefetch: ch.consumerPrefetch}
+	// The consumer starts paused so that consume-ok reaches the wire before
+	// the first delivery; Resume then starts the flow.
+	c, err := q.Consume(broker.ConsumerSpec{Tag: tag, NoAck: m.NoAck, Exclusive: m.Exclusive, Sink: ch, Data: cs})
+	if err != nil {
+		return fromBroker(err, m)
+	}
+	cs.c = c
+	ch.dmu.Lock()
+	ch.consumers[tag] = cs
+	ch.dmu.Unlock()
+	if !m.NoWait {
+		ch.send(&wire.BasicConsumeOk{ConsumerTag: tag})
+	}
+	c.Resume()
+	return nil
+}
+
+func (ch *channel) basicCancel(m *wire.BasicCancel) error {
+	ch.dmu.Lock()
+	cs, ok := ch.consumers[m.ConsumerTag]
+	delete(ch.consumers, m.ConsumerTag)
+	ch.dmu.Unlock()
+	if ok {
+		cs.c.Cancel()
+	}
+	// RabbitMQ answers cancel-ok for unknown tags too.
+	if !m.NoWait {
+		ch.send(&wire.BasicCancelOk{ConsumerTag: m.ConsumerTag})
+	}
+	return nil
+}
+
+// Deliver implements broker.Sink. It runs on the delivering goroutine with
+// the queue lock held.
+func (ch *channel) Deliver(c *broker.Consumer, d broker.Delivery) bool {
+	cs := c.Data.(*consumerState)
+	ch.dmu.Lock()
+	defer ch.dmu.Unlock()
+	if ch.dead || !ch.flowActive {
+		return false
+	}
+	if !cs.noAck {
+		if cs.prefetch > 0 && cs.unacked >= cs.prefetch {
+			return false
+		}
+		if ch.channelPrefetch > 0 && uint32(ch.unacked.Len()) >= ch.channelPrefetch {
+			return false
+		}
+	}
+	o := ch.conn.out
+	o.mu.Lock()
+	if !o.roomLocked(c) {
+		o.mu.Unlock()
+		return false
+	}
+	ch.nextTag++
+	tag := ch.nextTag
+	m := &ch.deliverScratch
+	*m = wire.BasicDeliver{ConsumerTag: cs.tag, DeliveryTag: tag, Redelivered: d.Redelivered,
+		Exchange: d.Msg.Exchange, RoutingKey: d.Msg.RoutingKey}
+	o.buf = appendContent(o.buf, ch.id, m, d.Msg.Props, d.Msg.Body, ch.conn.frameMax)
+	o.mu.Unlock()
+	o.signal()
+	if !cs.noAck {
+		cs.unacked++
+		ch.unacked.push(pendingDelivery{tag: tag, d: d, consumer: cs})
+	}
+	return true
+}
+
+// appendContent appends a content-bearing method with its header and body
+// frames.
+func appendContent(b []byte, ch uint16, m wire.Method, props, body []byte, frameMax uint32) []byte {
+	b = wire.AppendMethodFrame(b, ch, m)
+	b = wire.AppendHeaderFrame(b, ch, wire.ClassBasic, uint64(len(body)), props)
+	return wire.AppendBodyFrames(b, ch, body, frameMax)
+}
+
+// Cancelled implements broker.Sink: the queue went away, so tell a client
+// that understands consumer_cancel_notify, as RabbitMQ does.
+func (ch *channel) Cancelled(c *broker.Consumer) {
+	cs := c.Data.(*consumerState)
+	ch.dmu.Lock()
+	_, ok := ch.consumers[cs.tag]
+	if ok && ch.consumers[cs.tag] == cs {
+		delete(ch.consumers, cs.tag)
+	}
+	dead := ch.dead
+	ch.dmu.Unlock()
+	if !ok || dead {
+		return
+	}
+	if notify, _ := ch.conn.clientCaps["consumer_cancel_notify"].(bool); notify {
+		ch.send(&wire.BasicCancel{ConsumerTag: cs.tag, NoWait: true})
+	}
+}
+
+func (ch *channel) basicGet(m *wire.BasicGet) error {
+	name, err := ch.queueName(m.Queue, m)
+	if err != nil {
+		return err
+	}
+	q, err := ch.conn.vhost.QueueFor(name, ch.conn)
+	if err != nil {
+		return fromBroker(err, m)
+	}
+	d, ok, remaining := q.Get(m.NoAck)
+	if !ok {
+		ch.send(&wire.BasicGetEmpty{})
+		return nil
+	}
+	ch.dmu.Lock()
+	ch.nextTag++
+	tag := ch.nextTag
+	if !m.NoAck {
+		ch.unacked.push(pendingDelivery{tag: tag, d: d})
+	}
+	ch.dmu.Unlock()
+	get := &wire.BasicGetOk{DeliveryTag: tag, Redelivered: d.Redelivered, Exchange: d.Msg.Exchange,
+		RoutingKey: d.Msg.RoutingKey, MessageCount: uint32(remaining)}
+	ch.conn.out.write(func(b []byte) []byte {
+		return appendContent(b, ch.id, get, d.Msg.Props, d.Msg.Body, ch.conn.frameMax)
+	})
+	return nil
+}
+
+// settle removes deliveries from the unacked list and frees the credit they
+// held; the caller then tells the queues.
+func (ch *channel) settle(tag uint64, multiple bool, m wire.Method) ([]pendingDelivery, error) {
+	ch.dmu.Lock()
+	ps, ok := ch.unacked.take(tag, multiple, nil)
+	var resume []*consumerState
+	if ok {
+		for _, p := range ps {
+			if cs := p.consumer; cs != nil {
+				cs.unacked--
+			}
+		}
+		// Credit came back: wake consumers the queue parked.
+		for _, cs := range ch.consumers {
+			if cs.c.Blocked() {
+				resume = append(resume, cs)
+			}
+		}
+	}
+	ch.dmu.Unlock()
+	if !ok {
+		return nil, newErr(wire.PreconditionFailed, "unknown delivery tag %d", tag).on(m)
+	}
+	for _, cs := range resume {
+		cs.c.Resume()
+	}
+	return ps, nil
+}
+
+func ackDeliveries(ps []pendingDelivery) {
+	groupByQueue(ps, func(q *broker.Queue, ds []broker.Delivery) { q.Ack(ds...) })
+}
+
+func rejectDeliveries(ps []pendingDelivery, requeue bool) {
+	if requeue {
+		requeueDeliveries(ps)
+		return
+	}
+	groupByQueue(ps, func(q *broker.Queue, ds []broker.Delivery) { q.Reject(ds...) })
+}
+
+func (ch *channel) basicAck(m *wire.BasicAck) error {
+	if ch.tx != nil {
+		return ch.txAck(m.DeliveryTag, m.Multiple, false, false, m)
+	}
+	ps, err := ch.settle(m.DeliveryTag, m.Multiple, m)
+	if err != nil {
+		return err
+	}
+	ackDeliveries(ps)
+	return nil
+}
+
+func (ch *channel) basicNack(m *wire.BasicNack) error {
+	if ch.tx != nil {
+		return ch.txAck(m.DeliveryTag, m.Multiple, true, m.Requeue, m)
+	}
+	ps, err := ch.settle(m.DeliveryTag, m.Multiple, m)
+	if err != nil {
+		return err
+	}
+	rejectDeliveries(ps, m.Requeue)
+	return nil
+}
+
+func (ch *channel) basicReject(m *wire.BasicReject) error {
+	if ch.tx != nil {
+		return ch.txAck(m.DeliveryTag, false, true, m.Requeue, m)
+	}
+	ps, err := ch.settle(m.DeliveryTag, false, m)
+	if err != nil {
+		return err
+	}
+	rejectDeliveries(ps, m.Requeue)
+	return nil
+}
+
+// basicRecover redelivers every unacknowledged message. RabbitMQ requeues
+// them in both modes (requeue=false is treated as requeue=true).
+func (ch *channel) basicRecover(_ bool, m wire.Method) error {
+	ch.dmu.Lock()
+	ps := ch.unacked.takeAll()
+	for _, p := range ps {
+		if p.consumer != nil {
+			p.consumer.unacked--
+		}
+	}
+	var resume []*consumerState
+	for _, cs := range ch.consumers {
+		resume = append(resume, cs)
+	}
+	ch.dmu.Unlock()
+	requeueDeliveries(ps)
+	for _, cs := range resume {
+		cs.c.Resume()
+	}
+	if _, ok := m.(*wire.BasicRecover); ok {
+		ch.send(&wire.BasicRecoverOk{})
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package amqp091
+
+import (
+	"errors"
+
+	"github.com/warrenmq/warren/internal/amqp091/wire"
+)
+
+// channelError ties a protocol error to the channel it happened on, so a
+// soft error closes only that channel.
+type channelError struct {
+	ch  *channel
+	err *amqpError
+}
+
+func (e *channelError) Error() string { return e.err.Error() }
+
+// frame dispatches one inbound frame.
+func (c *conn) frame(f wire.Frame) error {
+	switch f.Type {
+	case wire.FrameHeartbeat:
+		if f.Channel != 0 {
+			return newErr(wire.FrameError, "heartbeat frame on non-zero channel %d", f.Channel)
+		}
+		return nil
+	case wire.FrameMethod:
+		m, err := wire.DecodeMethod(f.Payload)
+		if err != nil {
+			return decodeError(err)
+		}
+		if f.Channel == 0 {
+			if m.ClassID() != wire.ClassConnection {
+				return newErr(wire.CommandInvalid, "method %s is not allowed on channel 0", m.Name()).on(m)
+			}
+			return c.connectionMethod(m)
+		}
+		if c.state != stateRunning {
+			return newErr(wire.CommandInvalid, "channel %d used before connection.open", f.Channel).on(m)
+		}
+		if m.ClassID() == wire.ClassConnection {
+			return newErr(wire.CommandInvalid, "connection method %s on channel %d", m.Name(), f.Channel).on(m)
+		}
+		ch := c.channels[f.Channel]
+		if ch == nil {
+			if open, ok := m.(*wire.ChannelOpen); ok {
+				return c.openChannel(f.Channel, open)
+			}
+			return newErr(wire.ChannelError, "expected 'channel.open' on channel %d", f.Channel).on(m)
+		}
+		return c.wrap(ch, ch.method(m))
+	case wire.FrameHeader, wire.FrameBody:
+		if c.state != stateRunning || f.Channel == 0 {
+			return newErr(wire.UnexpectedFrame, "content frame on channel %d", f.Channel)
+		}
+		ch := c.channels[f.Channel]
+		if ch == nil {
+			return newErr(wire.ChannelError, "expected 'channel.open' on channel %d", f.Channel)
+		}
+		return c.wrap(ch, ch.content(f))
+	}
+	return newErr(wire.FrameError, "unknown frame type %d", f.Type)
+}
+
+func (c *conn) wrap(ch *channel, err error) error {
+	if err == nil || err == errConnDone {
+		return err
+	}
+	var ae *amqpError
+	if !errors.As(err, &ae) {
+		ae = fromBroker(err, nil)
+	}
+	return &channelError{ch: ch, err: ae}
+}
+
+// decodeError maps codec errors to RabbitMQ's replies.
+func decodeError(err error) error {
+	var um *wire.UnknownMethodError
+	if errors.As(err, &um) {
+		e := newErr(wire.CommandInvalid, "unknown method class %d method %d", um.ClassID, um.MethodID)
+		e.classID, e.methodID = um.ClassID, um.MethodID
+		return e
+	}
+	return newErr(wire.SyntaxError, "malformed method frame: %v", err)
+}
+
+func (c *conn) openChannel(id uint16, m *wire.ChannelOpen) error {
+	if id > c.channelMax {
+		return newErr(wire.ChannelError, "channel number %d exceeds channel_max %d", id, c.channelMax).on(m)
+	}
+	ch := newChannel(c, id)
+	c.channels[id] = ch
+	c.send(id, &wire.ChannelOpenOk{})
+	return nil
+}

@@ -1,0 +1,166 @@
+package amqp091
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net"
+	"time"
+
+	"github.com/warrenmq/warren/internal/amqp091/wire"
+)
+
+// connectionMethod handles a method on channel 0.
+func (c *conn) connectionMethod(m wire.Method) error {
+	switch m := m.(type) {
+	case *wire.ConnectionStartOk:
+		if c.state != stateStartOk {
+			break
+		}
+		return c.startOk(m)
+	case *wire.ConnectionTuneOk:
+		if c.state != stateTuneOk {
+			break
+		}
+		return c.tuneOk(m)
+	case *wire.ConnectionOpen:
+		if c.state != stateOpen {
+			break
+		}
+		return c.open(m)
+	case *wire.ConnectionClose:
+		c.send(0, &wire.ConnectionCloseOk{})
+		return errConnDone
+	case *wire.ConnectionCloseOk:
+		return errConnDone
+	}
+	return newErr(wire.CommandInvalid, "unexpected method %s in connection state %d", m.Name(), c.state).on(m)
+}
+
+func (c *conn) startOk(m *wire.ConnectionStartOk) error {
+	c.clientProp = m.ClientProperties
+	if caps, ok := m.ClientProperties["capabilities"].(wire.Table); ok {
+		c.clientCaps = caps
+	}
+	user, pass, ok := saslCredentials(m.Mechanism, []byte(m.Response))
+	if !ok {
+		return c.authFailure(m, newErr(wire.AccessRefused, "Login was refused using authentication mechanism %s. For details see the broker logfile.", m.Mechanism), "unsupported or malformed SASL response")
+	}
+	u, err := c.cfg().Users.Authenticate(user, pass)
+	if err != nil {
+		return c.authFailure(m, newErr(wire.AccessRefused, "Login was refused using authentication mechanism %s. For details see the broker logfile.", m.Mechanism), "invalid credentials for user "+user)
+	}
+	if !isLoopback(c.nc.RemoteAddr()) {
+		for _, lu := range c.cfg().LoopbackUsers {
+			if lu == u.Name {
+				return c.authFailure(m, newErr(wire.AccessRefused, "Login was refused using authentication mechanism %s. For details see the broker logfile.", m.Mechanism), "user '"+u.Name+"' can only connect via localhost")
+			}
+		}
+	}
+	c.user = u
+	c.state = stateTuneOk
+	c.send(0, &wire.ConnectionTune{
+		ChannelMax: c.cfg().ChannelMax,
+		FrameMax:   c.cfg().FrameMax,
+		Heartbeat:  uint16(c.cfg().Heartbeat / time.Second),
+	})
+	return nil
+}
+
+// authFailure logs a refused login and closes: with connection.close when
+// the client advertised authentication_failure_close, else by dropping the
+// socket as the 0-9-1 spec says.
+func (c *conn) authFailure(m wire.Method, e *amqpError, why string) error {
+	c.log.Warn("authentication failed", "mechanism", m.(*wire.ConnectionStartOk).Mechanism, "reason", why)
+	if b, _ := c.clientCaps["authentication_failure_close"].(bool); b {
+		c.closeWith(e.on(m))
+	}
+	return errConnDone
+}
+
+func (c *conn) tuneOk(m *wire.ConnectionTuneOk) error {
+	cfg := c.cfg()
+	if m.FrameMax != 0 && m.FrameMax < wire.FrameMinSize {
+		return newErr(wire.NotAllowed, "frame_max=%d < %d min size", m.FrameMax, wire.FrameMinSize).on(m)
+	}
+	if m.FrameMax > cfg.FrameMax {
+		return newErr(wire.NotAllowed, "frame_max=%d > %d max size", m.FrameMax, cfg.FrameMax).on(m)
+	}
+	if m.ChannelMax > cfg.ChannelMax {
+		return newErr(wire.NotAllowed, "channel_max=%d > %d max", m.ChannelMax, cfg.ChannelMax).on(m)
+	}
+	c.frameMax = m.FrameMax
+	if c.frameMax == 0 {
+		c.frameMax = cfg.FrameMax
+	}
+	c.channelMax = m.ChannelMax
+	if c.channelMax == 0 {
+		c.channelMax = cfg.ChannelMax
+	}
+	c.fr.SetMaxFrameSize(c.frameMax)
+	// RabbitMQ uses the client's value: 0 disables heartbeats.
+	c.heartbeat = time.Duration(m.Heartbeat) * time.Second
+	c.out.hb <- c.heartbeat
+	c.state = stateOpen
+	return nil
+}
+
+func (c *conn) open(m *wire.ConnectionOpen) error {
+	v := c.srv.cfg.Broker.VHost(m.VirtualHost)
+	if v == nil {
+		return newErr(wire.NotAllowed, "vhost %s not found", m.VirtualHost).on(m)
+	}
+	c.vhost = v
+	c.state = stateRunning
+	if c.heartbeat > 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
+	} else {
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
+	c.send(0, &wire.ConnectionOpenOk{})
+	c.log = c.log.With("user", c.user.Name, "vhost", v.Name())
+	c.log.Info("connection opened")
+	return nil
+}
+
+// saslCredentials extracts user and password for PLAIN ("\0user\0pass",
+// with an optional authorization identity first) and AMQPLAIN (a field
+// table without its length prefix, with LOGIN and PASSWORD).
+func saslCredentials(mech string, resp []byte) (user, pass string, ok bool) {
+	switch mech {
+	case "PLAIN":
+		parts := bytes.Split(resp, []byte{0})
+		if len(parts) != 3 {
+			return "", "", false
+		}
+		return string(parts[1]), string(parts[2]), true
+	case "AMQPLAIN":
+		buf := make([]byte, 4+len(resp))
+		binary.BigEndian.PutUint32(buf, uint32(len(resp)))
+		copy(buf[4:], resp)
+		t, _, err := wire.DecodeTable(buf)
+		if err != nil {
+			return "", "", false
+		}
+		u, ok1 := t["LOGIN"].(string)
+		p, ok2 := t["PASSWORD"].(string)
+		return u, p, ok1 && ok2
+	}
+	return "", "", false
+}
+
+func isLoopback(a net.Addr) bool {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	case nil:
+		return false
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

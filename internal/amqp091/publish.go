@@ -1,0 +1,171 @@
+package amqp091
+
+import (
+	"strconv"
+
+	"github.com/warrenmq/warren/internal/amqp091/wire"
+	"github.com/warrenmq/warren/internal/message"
+)
+
+// publishState collects a message between basic.publish and its last body
+// frame.
+type publishState struct {
+	method    wire.BasicPublish
+	gotHeader bool
+	bodySize  uint64
+	props     []byte
+	body      []byte
+}
+
+// initialBodyCap bounds the buffer allocated from a header's declared body
+// size: larger bodies grow as their frames actually arrive, so a client
+// cannot reserve memory by declaring sizes it never sends.
+const initialBodyCap = 1 << 20
+
+func (ch *channel) basicPublish(m *wire.BasicPublish) error {
+	if m.Immediate {
+		return newErr(wire.NotImplemented, "immediate=true").on(m)
+	}
+	ch.pub = &publishState{method: *m}
+	return nil
+}
+
+// content handles a content header or body frame.
+func (ch *channel) content(f wire.Frame) error {
+	if ch.closed {
+		return nil // a closing channel discards content, as RabbitMQ does
+	}
+	p := ch.pub
+	if p == nil {
+		return newErr(wire.UnexpectedFrame, "expected method frame, got non method frame instead")
+	}
+	if f.Type == wire.FrameHeader {
+		if p.gotHeader {
+			return newErr(wire.UnexpectedFrame, "expected content body, got non content body frame instead")
+		}
+		classID, size, props, err := wire.DecodeContentHeader(f.Payload)
+		if err != nil {
+			return newErr(wire.FrameError, "malformed content header: %v", err)
+		}
+		if classID != wire.ClassBasic {
+			return newErr(wire.UnexpectedFrame, "expected content header for class 60, got one for class %d instead", classID)
+		}
+		if max := ch.conn.cfg().MaxMessageSize; size > max {
+			ch.pub = nil
+			e := newErr(wire.PreconditionFailed, "message size %d is larger than configured max size %d", size, max)
+			e.classID, e.methodID = wire.ClassBasic, 40
+			return e
+		}
+		p.gotHeader = true
+		p.bodySize = size
+		p.props = append([]byte(nil), props...)
+		if size == 0 {
+			return ch.finishPublish()
+		}
+		p.body = make([]byte, 0, min(size, initialBodyCap))
+		return nil
+	}
+	if !p.gotHeader {
+		return newErr(wire.UnexpectedFrame, "expected content header for class 60, got non content header frame instead")
+	}
+	if uint64(len(p.body))+uint64(len(f.Payload)) > p.bodySize {
+		return newErr(wire.FrameError, "content body exceeds the declared size %d", p.bodySize)
+	}
+	p.body = append(p.body, f.Payload...)
+	if uint64(len(p.body)) == p.bodySize {
+		return ch.finishPublish()
+	}
+	return nil
+}
+
+// finishPublish turns the collected frames into a message and publishes it
+// (or, in a transaction, keeps it for commit).
+func (ch *channel) finishPublish() error {
+	p := ch.pub
+	ch.pub = nil
+	msg, err := ch.buildMessage(p)
+	if err != nil {
+		return err
+	}
+	var seq uint64
+	if ch.confirm {
+		ch.publishSeq++
+		seq = ch.publishSeq
+	}
+	if ch.tx != nil {
+		ch.tx.publishes = append(ch.tx.publishes, txPublish{msg: msg, mandatory: p.method.Mandatory})
+		return nil
+	}
+	return ch.publish(msg, p.method.Mandatory, seq)
+}
+
+func (ch *channel) buildMessage(p *publishState) (*message.Message, error) {
+	m := &message.Message{
+		Exchange:   p.method.Exchange,
+		RoutingKey: p.method.RoutingKey,
+		Props:      p.props,
+		Body:       p.body,
+		Expiration: -1,
+	}
+	var props wire.Properties
+	if err := props.Decode(p.props); err != nil {
+		return nil, newErr(wire.SyntaxError, "malformed content properties: %v", err)
+	}
+	m.DeliveryMode = props.DeliveryMode
+	m.Priority = props.Priority
+	if len(props.Headers) > 0 {
+		m.Headers = props.Headers
+	}
+	if props.Flags&wire.FlagExpiration != 0 {
+		ttl, err := strconv.ParseInt(props.Expiration, 10, 64)
+		if err != nil || ttl < 0 {
+			e := newErr(wire.PreconditionFailed, "invalid expiration '%s'", props.Expiration)
+			e.classID, e.methodID = wire.ClassBasic, 40
+			return nil, e
+		}
+		m.Expiration = ttl
+	}
+	if props.Flags&wire.FlagUserID != 0 {
+		m.UserID = props.UserID
+		if props.UserID != ch.conn.user.Name && !ch.conn.user.HasTag("impersonator") {
+			e := newErr(wire.PreconditionFailed, "user_id property set to '%s' but authenticated user was '%s'", props.UserID, ch.conn.user.Name)
+			e.classID, e.methodID = wire.ClassBasic, 40
+			return nil, e
+		}
+	}
+	return m, nil
+}
+
+// publish routes and enqueues one message, returning it to the publisher
+// when mandatory and unroutable, and confirming it when seq > 0.
+func (ch *channel) publish(msg *message.Message, mandatory bool, seq uint64) error {
+	n, err := ch.conn.vhost.Publish(ch.router, msg)
+	if err != nil {
+		e := fromBroker(err, nil)
+		e.classID, e.methodID = wire.ClassBasic, 40
+		return e
+	}
+	if n == 0 && mandatory {
+		ret := &wire.BasicReturn{ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE", Exchange: msg.Exchange, RoutingKey: msg.RoutingKey}
+		ch.conn.out.write(func(b []byte) []byte {
+			return appendContent(b, ch.id, ret, msg.Props, msg.Body, ch.conn.frameMax)
+		})
+	}
+	if seq > 0 {
+		// Messages live in memory, so they are safe once enqueued; an
+		// unroutable message is confirmed too, after any basic.return.
+		ch.send(&wire.BasicAck{DeliveryTag: seq})
+	}
+	return nil
+}
+
+func (ch *channel) confirmSelect(m *wire.ConfirmSelect) error {
+	if ch.tx != nil {
+		return newErr(wire.PreconditionFailed, "cannot switch from tx to confirm mode").on(m)
+	}
+	ch.confirm = true
+	if !m.Nowait {
+		ch.send(&wire.ConfirmSelectOk{})
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package broker
+
+import "sync/atomic"
+
+// Sink is the adapter side of a consumer.
+type Sink interface {
+	// Deliver offers a message to the consumer. It runs with the queue lock
+	// held, so it must not block or call into any queue. It returns false,
+	// without keeping d, when the consumer has no credit now; the adapter
+	// then calls Queue.Resume once credit returns.
+	Deliver(c *Consumer, d Delivery) bool
+	// Cancelled tells the adapter that the broker removed the consumer
+	// (its queue was deleted). It runs without broker locks held.
+	Cancelled(c *Consumer)
+}
+
+// Consumer is one subscription to a queue.
+type Consumer struct {
+	tag       string
+	queue     *Queue
+	noAck     bool
+	exclusive bool
+	sink      Sink
+	// Data is for the adapter (for example its channel); the core never
+	// reads it.
+	Data any
+
+	blocked atomic.Bool // the sink refused a delivery; skip until Resume
+}
+
+// Tag returns the consumer tag.
+func (c *Consumer) Tag() string { return c.tag }
+
+// Queue returns the consumed queue.
+func (c *Consumer) Queue() *Queue { return c.queue }
+
+// NoAck reports whether deliveries need no acknowledgement.
+func (c *Consumer) NoAck() bool { return c.noAck }
+
+// Exclusive reports whether the consumer holds the queue exclusively.
+func (c *Consumer) Exclusive() bool { return c.exclusive }
+
+// Blocked reports whether the queue is waiting for Resume.
+func (c *Consumer) Blocked() bool { return c.blocked.Load() }
+
+// ConsumerSpec is a basic.consume request.
+type ConsumerSpec struct {
+	Tag       string
+	NoAck     bool
+	Exclusive bool
+	Sink      Sink
+	Data      any
+}
+
+// Consume adds a consumer. It starts paused, so the adapter can confirm the
+// subscription to its client first; Resume starts deliveries.
+func (q *Queue) Consume(s ConsumerSpec) (*Consumer, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.deleted {
+		return nil, errNoQueue(q.vhost.name, q.name)
+	}
+	if q.exclusiveC || (s.Exclusive && len(q.consumers) > 0) {
+		return nil, errorf(CodeAccessRefused, "queue '%s' in vhost '%s' in exclusive use", q.name, q.vhost.name)
+	}
+	c := &Consumer{tag: s.Tag, queue: q, noAck: s.NoAck, exclusive: s.Exclusive, sink: s.Sink, Data: s.Data}
+	c.blocked.Store(true)
+	q.consumers = append(q.consumers, c)
+	q.hadConsumer = true
+	q.exclusiveC = q.exclusiveC || s.Exclusive
+	return c, nil
+}
+
+// Resume clears the consumer's blocked state and delivers what is ready.
+// Adapters call it when credit returns; calling it when not blocked is
+// cheap.
+func (c *Consumer) Resume() {
+	if !c.blocked.Load() {
+		return
+	}
+	q := c.queue
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c.blocked.Store(false)
+	if !q.deleted {
+		q.dispatchLocked()
+	}
+}
+
+// Cancel removes the consumer. An auto-delete queue that loses its last
+// consumer is deleted, as in RabbitMQ.
+func (c *Consumer) Cancel() {
+	q := c.queue
+	q.mu.Lock()
+	removed := false
+	for i, x := range q.consumers {
+		if x == c {
+			q.consumers = append(q.consumers[:i], q.consumers[i+1:]...)
+			removed = true
+			break
+		}
+	}
+	if removed && c.exclusive {
+		q.exclusiveC = false
+	}
+	if q.rr >= len(q.consumers) {
+		q.rr = 0
+	}
+	autoDelete := removed && q.autoDelete && len(q.consumers) == 0 && !q.deleted
+	q.mu.Unlock()
+	if autoDelete {
+		q.vhost.autoDeleteQueue(q)
+	}
+}

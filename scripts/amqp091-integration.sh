@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the public integration tests of github.com/rabbitmq/amqp091-go (its
+# `integration` build tag) against a Warren started here on a loopback port.
+# Tests left out, and why, are listed in SKIP below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Tests not run, with the reason:
+#   TestRabbitMQ*ctl-style tests need `rabbitmqctl` (they skip themselves
+#   without RABBITMQ_RABBITMQCTL_PATH, so none are listed for that).
+SKIP='^$'
+
+version=$(go list -m -f '{{.Version}}' github.com/rabbitmq/amqp091-go)
+go mod download github.com/rabbitmq/amqp091-go
+src=$(go list -m -f '{{.Dir}}' github.com/rabbitmq/amqp091-go)
+work=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+cp -r "$src" "$work/amqp091-go"
+chmod -R u+w "$work/amqp091-go"
+
+go build -o "$work/warren" ./cmd/warren
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$work/warren" server --amqp-listen "127.0.0.1:$port" --http-listen 127.0.0.1:0 \
+  --data-dir "$work/data" --log-level warn 2>"$work/warren.log" &
+pid=$!
+for _ in $(seq 1 100); do
+  (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+
+echo "amqp091-go $version integration tests against Warren on 127.0.0.1:$port"
+cd "$work/amqp091-go"
+status=0
+AMQP_URL="amqp://guest:guest@127.0.0.1:$port/" GOFLAGS=-mod=mod \
+  go test -tags integration -count=1 -timeout 10m -skip "$SKIP" ./ || status=$?
+if [ $status -ne 0 ]; then
+  echo "--- warren log (tail)"; tail -50 "$work/warren.log"
+fi
+exit $status

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/warrenmq/warren"
+)
+
+// broker is a Warren started for one test.
+type broker struct {
+	srv  *warren.Server
+	addr string
+	url  string
+}
+
+// start runs a broker on an ephemeral loopback port for the test's life.
+func start(t testing.TB, mutate ...func(*warren.Config)) *broker {
+	t.Helper()
+	cfg := warren.Config{DataDir: t.TempDir()}
+	if os.Getenv("WARREN_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	srv, err := warren.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	addr := l.Addr().String()
+	return &broker{srv: srv, addr: addr, url: fmt.Sprintf("amqp://guest:guest@%s/", addr)}
+}
+
+// dial connects with amqp091-go and closes the connection at cleanup.
+func (b *broker) dial(t testing.TB) *amqp.Connection {
+	t.Helper()
+	c, err := amqp.Dial(b.url)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// channel opens a channel on a fresh connection.
+func (b *broker) channel(t testing.TB) (*amqp.Connection, *amqp.Channel) {
+	t.Helper()
+	c := b.dial(t)
+	ch, err := c.Channel()
+	if err != nil {
+		t.Fatalf("channel: %v", err)
+	}
+	return c, ch
+}
+
+// must fails the test on err.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// amqpCode returns the reply code of an *amqp.Error, or 0.
+func amqpCode(err error) int {
+	if e, ok := err.(*amqp.Error); ok {
+		return e.Code
+	}
+	return 0
+}
+
+// recv waits for one delivery.
+func recv(t testing.TB, ds <-chan amqp.Delivery) amqp.Delivery {
+	t.Helper()
+	select {
+	case d, ok := <-ds:
+		if !ok {
+			t.Fatal("delivery channel closed")
+		}
+		return d
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out waiting for a delivery")
+	}
+	return amqp.Delivery{}
+}
+
+// noDelivery asserts nothing arrives for a short while.
+func noDelivery(t testing.TB, ds <-chan amqp.Delivery) {
+	t.Helper()
+	select {
+	case d := <-ds:
+		t.Fatalf("unexpected delivery %q", d.Body)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
