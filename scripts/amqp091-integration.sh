@@ -30,9 +30,22 @@ done
 
 echo "amqp091-go $version integration tests against Warren on 127.0.0.1:$port"
 cd "$work/amqp091-go"
+# Only the tests of the files behind the integration tag: the package's
+# other tests are the client's unit tests against its own fake server.
+names=$(grep -l '^//go:build integration' ./*_test.go | xargs grep -h '^func Test' | sed -E 's/^func (Test[A-Za-z0-9_]+).*/\1/' | sort -u)
+run="^($(echo $names | tr ' ' '|'))\$"
+echo "$(echo $names | wc -w) integration tests"
 status=0
 AMQP_URL="amqp://guest:guest@127.0.0.1:$port/" GOFLAGS=-mod=mod \
-  go test -tags integration -count=1 -timeout 10m -skip "$SKIP" ./ || status=$?
+  go test -tags integration -count=1 -timeout 10m -v -run "$run" -skip "$SKIP" ./ >"$work/test.log" 2>&1 || status=$?
+grep -E '^(--- |ok|FAIL|PASS|panic)' "$work/test.log" || true
+pass=$(grep -c '^--- PASS' "$work/test.log" || true)
+fail=$(grep -c '^--- FAIL' "$work/test.log" || true)
+skip=$(grep -c '^--- SKIP' "$work/test.log" || true)
+echo "amqp091-go integration: $pass passed, $fail failed, $skip skipped"
+if [ $status -ne 0 ]; then
+  grep -B2 -A20 -E '^(--- FAIL|panic)' "$work/test.log" | head -200 || true
+fi
 if [ $status -ne 0 ]; then
   echo "--- warren log (tail)"; tail -50 "$work/warren.log"
 fi

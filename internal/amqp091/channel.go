@@ -32,18 +32,16 @@ type channel struct {
 	unacked         unackedList               // guarded by dmu
 	consumers       map[string]*consumerState // guarded by dmu
 	channelPrefetch uint32                    // guarded by dmu: basic.qos global=true
-	flowActive      bool                      // guarded by dmu: channel.flow from the client
 	dead            bool                      // guarded by dmu: no more deliveries
 	deliverScratch  wire.BasicDeliver         // guarded by dmu: avoids an allocation per delivery
 }
 
 func newChannel(c *conn, id uint16) *channel {
 	return &channel{
-		id:         id,
-		conn:       c,
-		router:     broker.NewRouter(),
-		consumers:  make(map[string]*consumerState),
-		flowActive: true,
+		id:        id,
+		conn:      c,
+		router:    broker.NewRouter(),
+		consumers: make(map[string]*consumerState),
 	}
 }
 
@@ -56,9 +54,13 @@ func (ch *channel) method(m wire.Method) error {
 		case *wire.ChannelCloseOk:
 			delete(ch.conn.channels, ch.id)
 		case *wire.ChannelClose:
-			// Both sides closed at once: answer, and wait for no more.
+			// Both sides closed at once: answer, and keep waiting for the
+			// close-ok the client owes for our close, as RabbitMQ does.
 			ch.send(&wire.ChannelCloseOk{})
+		case *wire.ChannelOpen:
+			// A client that reopens without sending close-ok: start afresh.
 			delete(ch.conn.channels, ch.id)
+			return ch.conn.openChannel(ch.id, m.(*wire.ChannelOpen))
 		}
 		return nil // everything else is discarded while closing
 	}
@@ -76,8 +78,12 @@ func (ch *channel) method(m wire.Method) error {
 	case *wire.ChannelCloseOk:
 		return nil // not expecting one; RabbitMQ ignores it
 	case *wire.ChannelFlow:
-		ch.flow(m.Active)
-		ch.send(&wire.ChannelFlowOk{Active: m.Active})
+		// RabbitMQ does not implement client-initiated flow stops (it has
+		// prefetch for that) and clients test for exactly this reply.
+		if !m.Active {
+			return newErr(wire.NotImplemented, "active=false").on(m)
+		}
+		ch.send(&wire.ChannelFlowOk{Active: true})
 		return nil
 	case *wire.ChannelFlowOk:
 		return nil
@@ -161,20 +167,4 @@ func (ch *channel) cleanup() {
 		cs.c.Cancel()
 	}
 	requeueDeliveries(pending)
-}
-
-// flow applies channel.flow from the client: while inactive, no deliveries.
-func (ch *channel) flow(active bool) {
-	ch.dmu.Lock()
-	ch.flowActive = active
-	var resume []*consumerState
-	if active {
-		for _, cs := range ch.consumers {
-			resume = append(resume, cs)
-		}
-	}
-	ch.dmu.Unlock()
-	for _, cs := range resume {
-		cs.c.Resume()
-	}
 }

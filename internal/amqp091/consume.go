@@ -118,7 +118,7 @@ func (ch *channel) Deliver(c *broker.Consumer, d broker.Delivery) bool {
 	cs := c.Data.(*consumerState)
 	ch.dmu.Lock()
 	defer ch.dmu.Unlock()
-	if ch.dead || !ch.flowActive {
+	if ch.dead {
 		return false
 	}
 	if !cs.noAck {

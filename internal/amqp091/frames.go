@@ -42,8 +42,11 @@ func (c *conn) frame(f wire.Frame) error {
 		}
 		ch := c.channels[f.Channel]
 		if ch == nil {
-			if open, ok := m.(*wire.ChannelOpen); ok {
-				return c.openChannel(f.Channel, open)
+			switch m := m.(type) {
+			case *wire.ChannelOpen:
+				return c.openChannel(f.Channel, m)
+			case *wire.ChannelCloseOk:
+				return nil // late close-ok for a channel already gone
 			}
 			return newErr(wire.ChannelError, "expected 'channel.open' on channel %d", f.Channel).on(m)
 		}

@@ -3,6 +3,8 @@ package broker
 import (
 	"strings"
 	"sync"
+
+	"github.com/warrenmq/warren/internal/route"
 )
 
 // Table is a decoded field table (AMQP arguments and headers).
@@ -154,7 +156,7 @@ func (v *VHost) removeBindingsToLocked(src *Exchange, d Destination) {
 	removed := false
 	for _, b := range src.bindings {
 		if b.Destination == d {
-			src.match.remove(b.Key, b.Args, d)
+			src.match.remove(b.Key, b.Args, d) // removing twice is a no-op
 			removed = true
 			continue
 		}
@@ -188,6 +190,11 @@ func (v *VHost) Bind(src *Exchange, d Destination, key string, args Table) error
 	if src.findBindingLocked(d, key, args) >= 0 {
 		return nil
 	}
+	if src.typ == TypeHeaders {
+		if err := route.ValidateHeadersArgs(args); err != nil {
+			return errorf(CodePreconditionFailed, "%v", err)
+		}
+	}
 	src.bindings = append(src.bindings, &Binding{Source: src, Destination: d, Key: key, Args: args})
 	src.match.add(key, args, d)
 	return nil
@@ -206,8 +213,20 @@ func (v *VHost) Unbind(src *Exchange, d Destination, key string, args Table) err
 		return nil
 	}
 	b := src.bindings[i]
-	src.match.remove(b.Key, b.Args, d)
 	src.bindings = append(src.bindings[:i], src.bindings[i+1:]...)
+	// The matchers know a binding by (key, destination), or (arguments,
+	// destination) for headers; another binding that differs only in
+	// what the matcher ignores still needs the entry.
+	shared := false
+	for _, o := range src.bindings {
+		if o.Destination == d && ((src.typ == TypeHeaders && tablesEqual(o.Args, b.Args)) || (src.typ != TypeHeaders && o.Key == b.Key)) {
+			shared = true
+			break
+		}
+	}
+	if !shared {
+		src.match.remove(b.Key, b.Args, d)
+	}
 	v.maybeAutoDeleteLocked(src)
 	return nil
 }

@@ -21,18 +21,20 @@
 //
 // Match is on the per-message hot path, so it reports destinations through a
 // callback rather than a slice, and none of the four matchers allocates while
-// matching (benchmarks assert 0 allocs/op). Add and Remove are not hot and
-// allocate freely.
+// matching (TestMatchDoesNotAllocate checks it). Add and Remove are not hot
+// and allocate freely.
 //
 // # Duplicates
 //
-// Every matcher calls fn at most once per destination per Match, even when
-// several bindings to that destination match: Direct can match only one
-// key; Fanout keeps each destination once with a count of its binding keys;
-// Headers groups bindings by destination and stops at the first one that
-// matches; Topic removes duplicates after its trie walk (see Topic). A
-// destination reached along several exchange-to-exchange paths is still the
-// caller's to deduplicate.
+// Direct, Fanout and Headers call fn at most once per destination per
+// Match, even when several bindings to that destination match, because it
+// costs them nothing: Direct can match only one key; Fanout keeps each
+// destination once with a count of its binding keys; Headers groups
+// bindings by destination and stops at the first one that matches. Topic
+// calls fn once per matching binding, so a destination bound with two
+// patterns that both match is reported twice: removing that duplicate would
+// need a set per Match, and the caller keeps one anyway for destinations
+// reached along several exchange-to-exchange paths.
 //
 // Binding identity follows the method signatures: (key, destination) for
 // Direct, Fanout and Topic, and (arguments, destination) for Headers. Adding

@@ -21,11 +21,11 @@ import (
 // contrast, explores every way of dividing the key among a pattern's "#"s,
 // which grows as W^k for k "#"s. Add and Remove cost O(words in the pattern).
 //
-// Because each node is in the final set once, each matching binding is seen
-// once; a destination bound with several matching patterns is reported
-// once too, as the matches on different nodes are deduplicated through a
-// set in the pooled scratch space (only when more than one final node has
-// bindings, so the common single-pattern match pays nothing for it).
+// Because each node is in the final set once, fn is called exactly once per
+// matching binding. A destination bound with several patterns that all
+// match is therefore reported once per pattern; Topic leaves that to the
+// caller, which must deduplicate across exchange-to-exchange bindings
+// anyway, rather than pay for a second set on every multi-pattern match.
 type Topic[D comparable] struct {
 	root     *topicNode[D]
 	bindings map[keyed[D]]int // position of dest in its node's dests
@@ -203,7 +203,6 @@ type topicScratch[D comparable] struct {
 	// Bumping gen empties the set in O(1).
 	mark []uint32
 	gen  uint32
-	seen map[D]struct{}
 }
 
 func (t *Topic[D]) getScratch() *topicScratch[D] {
@@ -240,8 +239,9 @@ func (sc *topicScratch[D]) add(set []*topicNode[D], n *topicNode[D]) []*topicNod
 	return set
 }
 
-// Match calls fn once for each destination bound with a pattern that key
-// matches.
+// Match calls fn once for each binding whose pattern key matches, so a
+// destination bound with several matching patterns is reported once per
+// pattern.
 func (t *Topic[D]) Match(key string, fn func(D)) {
 	if len(t.bindings) == 0 {
 		return
@@ -273,46 +273,15 @@ func (t *Topic[D]) Match(key string, fn func(D)) {
 		}
 		cur, next = next, cur
 	}
-	t.emit(sc, cur, fn)
+	for _, n := range cur {
+		for _, d := range n.dests {
+			fn(d)
+		}
+	}
 	// The buffers may hold stale node pointers until reused; the pool drops
 	// idle entries within two GC cycles, which bounds how long that lasts.
 	sc.cur, sc.next = cur[:0], next[:0]
 	t.scratch.Put(sc)
-}
-
-func (t *Topic[D]) emit(sc *topicScratch[D], final []*topicNode[D], fn func(D)) {
-	var only *topicNode[D]
-	for _, n := range final {
-		if len(n.dests) == 0 {
-			continue
-		}
-		if only != nil {
-			t.emitDedup(sc, final, fn)
-			return
-		}
-		only = n
-	}
-	if only != nil {
-		// One node's destinations are distinct by construction.
-		for _, d := range only.dests {
-			fn(d)
-		}
-	}
-}
-
-func (t *Topic[D]) emitDedup(sc *topicScratch[D], final []*topicNode[D], fn func(D)) {
-	if sc.seen == nil {
-		sc.seen = make(map[D]struct{})
-	}
-	for _, n := range final {
-		for _, d := range n.dests {
-			if _, dup := sc.seen[d]; !dup {
-				sc.seen[d] = struct{}{}
-				fn(d)
-			}
-		}
-	}
-	clear(sc.seen)
 }
 
 // TopicMatch reports whether key matches the topic pattern. It is the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	neturl "net/url"
 	"os"
 	"testing"
 	"time"
@@ -21,8 +22,24 @@ type broker struct {
 }
 
 // start runs a broker on an ephemeral loopback port for the test's life.
+//
+// With WARREN_E2E_URL set (for example to a RabbitMQ started by
+// scripts/rabbitmq.sh) tests that pass no options run against that broker
+// instead: that is how the expectations in this package are checked
+// against RabbitMQ's real behaviour. Tests therefore use names unique to
+// themselves.
 func start(t testing.TB, mutate ...func(*warren.Config)) *broker {
 	t.Helper()
+	if url := os.Getenv("WARREN_E2E_URL"); url != "" {
+		if len(mutate) > 0 {
+			t.Skip("needs an embedded broker with custom configuration")
+		}
+		u, err := neturl.Parse(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &broker{addr: u.Host, url: url}
+	}
 	cfg := warren.Config{DataDir: t.TempDir()}
 	if os.Getenv("WARREN_TEST_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -66,7 +66,8 @@ func NewFrameReader(r io.Reader, bufSize int) *FrameReader {
 
 // SetMaxFrameSize sets the largest acceptable frame, counting the 7-byte
 // header and the frame-end octet, as frame-max does. 0 means no negotiated
-// limit; a 1 GiB sanity cap still applies.
+// limit. A 1 GiB sanity cap applies in every case. Before connection.tune-ok
+// the spec limits frames to FrameMinSize, which is a sensible initial value.
 func (fr *FrameReader) SetMaxFrameSize(n uint32) { fr.max = n }
 
 // Buffered returns how many bytes are read but not yet returned. The
@@ -76,7 +77,8 @@ func (fr *FrameReader) Buffered() int { return fr.w - fr.r }
 
 // ReadProtocolHeader consumes exactly 8 bytes: the protocol header a client
 // sends once before any frame. It does not check them; compare with
-// ProtocolHeader.
+// ProtocolHeader. Like every read it may buffer bytes beyond what it
+// returns, so keep reading frames through fr.
 func (fr *FrameReader) ReadProtocolHeader() ([8]byte, error) {
 	var h [8]byte
 	if err := fr.fill(len(h)); err != nil {

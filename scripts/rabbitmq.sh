@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Starts Debian's RabbitMQ (installing it if missing) as the reference broker
+# on loopback ports, with a throwaway data directory, for behaviour checks
+# and benchmarks. Usage: scripts/rabbitmq.sh start|stop [amqp-port]
+# Prints the AMQP URL on start.
+set -euo pipefail
+cmd=${1:-start}
+port=${2:-5673}
+base=/tmp/warren-rabbitmq-$port
+export RABBITMQ_NODENAME=warrenref$port@localhost
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_PORT=$port
+export RABBITMQ_DIST_PORT=$((port + 20000))
+export RABBITMQ_MNESIA_BASE=$base/mnesia
+export RABBITMQ_LOG_BASE=$base/log
+export RABBITMQ_ENABLED_PLUGINS_FILE=$base/enabled_plugins
+export RABBITMQ_CONFIG_FILE=$base/rabbitmq
+export HOME=${HOME:-/root}
+case $cmd in
+start)
+  if ! command -v rabbitmq-server >/dev/null; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+    systemctl stop rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true
+  fi
+  rm -rf "$base"; mkdir -p "$base/log"
+  echo "[]." > "$base/enabled_plugins"
+  printf 'listeners.tcp.default = 127.0.0.1:%s\nloopback_users = none\n' "$port" > "$base/rabbitmq.conf"
+  rabbitmq-server >"$base/log/stdout" 2>&1 &
+  for _ in $(seq 1 120); do
+    if rabbitmqctl -n "$RABBITMQ_NODENAME" await_startup >/dev/null 2>&1; then
+      echo "amqp://guest:guest@127.0.0.1:$port/"
+      exit 0
+    fi
+    sleep 1
+  done
+  echo "rabbitmq did not start; see $base/log" >&2; exit 1 ;;
+stop)
+  rabbitmqctl -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1 || true ;;
+esac
