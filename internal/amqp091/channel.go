@@ -22,6 +22,8 @@ type channel struct {
 	pub        *publishState // non-nil between basic.publish and the last body frame
 	confirm    bool
 	publishSeq uint64 // last confirm sequence number assigned
+	ackPending uint64 // highest confirmed seq not yet acked to the client
+	ackSent    uint64 // highest seq acked to the client
 	tx         *txState
 
 	// Consumer qos for consumers created after basic.qos(global=false).
@@ -151,6 +153,7 @@ func (ch *channel) cleanup() {
 	if ch.closed {
 		return
 	}
+	ch.flushConfirm() // what was confirmed is acked before the close
 	ch.closed = true
 	ch.pub = nil
 	ch.tx = nil

@@ -48,6 +48,9 @@ type conn struct {
 	clientCaps map[string]any
 	clientProp map[string]any
 	channels   map[uint16]*channel
+	// confirmDirty lists channels with publisher confirms to send once
+	// the reader has no more buffered input.
+	confirmDirty []*channel
 
 	// forced is set by forceClose from another goroutine; the reader
 	// notices it through the read deadline.
@@ -157,6 +160,9 @@ func (c *conn) readLoop() {
 				return
 			}
 		}
+		if len(c.confirmDirty) > 0 && c.fr.Buffered() == 0 {
+			c.flushConfirms()
+		}
 	}
 }
 
@@ -265,4 +271,14 @@ func (c *conn) teardown() {
 	}
 	c.out.close(closeTimeout)
 	_ = c.nc.Close()
+}
+
+// flushConfirms sends the pending publisher confirms, one ack per channel
+// covering every message confirmed since the last flush.
+func (c *conn) flushConfirms() {
+	for i, ch := range c.confirmDirty {
+		ch.flushConfirm()
+		c.confirmDirty[i] = nil
+	}
+	c.confirmDirty = c.confirmDirty[:0]
 }

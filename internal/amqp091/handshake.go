@@ -28,6 +28,7 @@ func (c *conn) connectionMethod(m wire.Method) error {
 		}
 		return c.open(m)
 	case *wire.ConnectionClose:
+		c.flushConfirms()
 		c.send(0, &wire.ConnectionCloseOk{})
 		return errConnDone
 	case *wire.ConnectionCloseOk:

@@ -107,17 +107,25 @@ func (ch *channel) buildMessage(p *publishState) (*message.Message, error) {
 		Body:       p.body,
 		Expiration: -1,
 	}
-	var props wire.Properties
-	if err := props.Decode(p.props); err != nil {
+	// Peek at the few properties the broker acts on without decoding the
+	// rest: the bytes are forwarded to consumers as they came.
+	props, err := wire.PeekProperties(p.props)
+	if err != nil {
 		return nil, newErr(wire.SyntaxError, "malformed content properties: %v", err)
 	}
 	m.DeliveryMode = props.DeliveryMode
 	m.Priority = props.Priority
-	if len(props.Headers) > 0 {
-		m.Headers = props.Headers
+	if len(props.Headers) > 4 {
+		// Non-empty headers are decoded, both for headers exchanges and
+		// so that a corrupt table is refused here rather than passed on.
+		h, _, err := wire.DecodeTable(props.Headers)
+		if err != nil {
+			return nil, newErr(wire.SyntaxError, "malformed headers property: %v", err)
+		}
+		m.Headers = h
 	}
 	if props.Flags&wire.FlagExpiration != 0 {
-		ttl, err := strconv.ParseInt(props.Expiration, 10, 64)
+		ttl, err := strconv.ParseInt(string(props.Expiration), 10, 64)
 		if err != nil || ttl < 0 {
 			e := newErr(wire.PreconditionFailed, "invalid expiration '%s'", props.Expiration)
 			e.classID, e.methodID = wire.ClassBasic, 40
@@ -126,9 +134,9 @@ func (ch *channel) buildMessage(p *publishState) (*message.Message, error) {
 		m.Expiration = ttl
 	}
 	if props.Flags&wire.FlagUserID != 0 {
-		m.UserID = props.UserID
-		if props.UserID != ch.conn.user.Name && !ch.conn.user.HasTag("impersonator") {
-			e := newErr(wire.PreconditionFailed, "user_id property set to '%s' but authenticated user was '%s'", props.UserID, ch.conn.user.Name)
+		m.UserID = string(props.UserID)
+		if m.UserID != ch.conn.user.Name && !ch.conn.user.HasTag("impersonator") {
+			e := newErr(wire.PreconditionFailed, "user_id property set to '%s' but authenticated user was '%s'", m.UserID, ch.conn.user.Name)
 			e.classID, e.methodID = wire.ClassBasic, 40
 			return nil, e
 		}
@@ -154,9 +162,30 @@ func (ch *channel) publish(msg *message.Message, mandatory bool, seq uint64) err
 	if seq > 0 {
 		// Messages live in memory, so they are safe once enqueued; an
 		// unroutable message is confirmed too, after any basic.return.
-		ch.send(&wire.BasicAck{DeliveryTag: seq})
+		ch.confirmed(seq)
 	}
 	return nil
+}
+
+// confirmed records that every publish up to seq is safe. Acks are sent in
+// batches (one multiple=true ack) when the reader has drained its input;
+// see conn.flushConfirms.
+func (ch *channel) confirmed(seq uint64) {
+	if ch.ackPending == 0 {
+		ch.conn.confirmDirty = append(ch.conn.confirmDirty, ch)
+	}
+	ch.ackPending = seq
+}
+
+// flushConfirm sends the ack covering everything confirmed so far.
+func (ch *channel) flushConfirm() {
+	if ch.ackPending == 0 || ch.closed {
+		ch.ackPending = 0
+		return
+	}
+	ch.send(&wire.BasicAck{DeliveryTag: ch.ackPending, Multiple: ch.ackPending-ch.ackSent > 1})
+	ch.ackSent = ch.ackPending
+	ch.ackPending = 0
 }
 
 func (ch *channel) confirmSelect(m *wire.ConfirmSelect) error {
