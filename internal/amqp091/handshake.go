@@ -33,6 +33,16 @@ func (c *conn) connectionMethod(m wire.Method) error {
 		return errConnDone
 	case *wire.ConnectionCloseOk:
 		return errConnDone
+	case *wire.ConnectionBlocked, *wire.ConnectionUnblocked:
+		return nil // only servers send these; RabbitMQ ignores them
+	case *wire.ConnectionUpdateSecret:
+		if c.state != stateRunning {
+			break
+		}
+		// Password users have no expiring secret to refresh: accept it,
+		// as RabbitMQ does for backends without token support.
+		c.send(0, &wire.ConnectionUpdateSecretOk{})
+		return nil
 	}
 	return newErr(wire.CommandInvalid, "unexpected method %s in connection state %d", m.Name(), c.state).on(m)
 }

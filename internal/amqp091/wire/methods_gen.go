@@ -353,6 +353,87 @@ func (*ConnectionCloseOk) Append(dst []byte) []byte {
 
 func (*ConnectionCloseOk) decodeArgs([]byte) error { return nil }
 
+// ConnectionBlocked is the connection.blocked method (class 10, method 60).
+type ConnectionBlocked struct {
+	Reason string
+}
+
+func (*ConnectionBlocked) ClassID() uint16   { return 10 }
+func (*ConnectionBlocked) MethodID() uint16  { return 60 }
+func (*ConnectionBlocked) Name() string      { return "connection.blocked" }
+func (*ConnectionBlocked) HasContent() bool  { return false }
+func (*ConnectionBlocked) Synchronous() bool { return false }
+
+func (m *ConnectionBlocked) Append(dst []byte) []byte {
+	dst = append(dst, 0, 10, 0, 60)
+	dst = appendShortstr(dst, m.Reason)
+	return dst
+}
+
+func (m *ConnectionBlocked) decodeArgs(b []byte) error {
+	d := decoder{b: b, what: "connection.blocked"}
+	m.Reason = d.shortstr()
+	return d.err
+}
+
+// ConnectionUnblocked is the connection.unblocked method (class 10, method 61).
+type ConnectionUnblocked struct {
+}
+
+func (*ConnectionUnblocked) ClassID() uint16   { return 10 }
+func (*ConnectionUnblocked) MethodID() uint16  { return 61 }
+func (*ConnectionUnblocked) Name() string      { return "connection.unblocked" }
+func (*ConnectionUnblocked) HasContent() bool  { return false }
+func (*ConnectionUnblocked) Synchronous() bool { return false }
+
+func (*ConnectionUnblocked) Append(dst []byte) []byte {
+	return append(dst, 0, 10, 0, 61)
+}
+
+func (*ConnectionUnblocked) decodeArgs([]byte) error { return nil }
+
+// ConnectionUpdateSecret is the connection.update-secret method (class 10, method 70).
+type ConnectionUpdateSecret struct {
+	NewSecret string
+	Reason    string
+}
+
+func (*ConnectionUpdateSecret) ClassID() uint16   { return 10 }
+func (*ConnectionUpdateSecret) MethodID() uint16  { return 70 }
+func (*ConnectionUpdateSecret) Name() string      { return "connection.update-secret" }
+func (*ConnectionUpdateSecret) HasContent() bool  { return false }
+func (*ConnectionUpdateSecret) Synchronous() bool { return true }
+
+func (m *ConnectionUpdateSecret) Append(dst []byte) []byte {
+	dst = append(dst, 0, 10, 0, 70)
+	dst = appendLongstr(dst, m.NewSecret)
+	dst = appendShortstr(dst, m.Reason)
+	return dst
+}
+
+func (m *ConnectionUpdateSecret) decodeArgs(b []byte) error {
+	d := decoder{b: b, what: "connection.update-secret"}
+	m.NewSecret = d.longstr()
+	m.Reason = d.shortstr()
+	return d.err
+}
+
+// ConnectionUpdateSecretOk is the connection.update-secret-ok method (class 10, method 71).
+type ConnectionUpdateSecretOk struct {
+}
+
+func (*ConnectionUpdateSecretOk) ClassID() uint16   { return 10 }
+func (*ConnectionUpdateSecretOk) MethodID() uint16  { return 71 }
+func (*ConnectionUpdateSecretOk) Name() string      { return "connection.update-secret-ok" }
+func (*ConnectionUpdateSecretOk) HasContent() bool  { return false }
+func (*ConnectionUpdateSecretOk) Synchronous() bool { return true }
+
+func (*ConnectionUpdateSecretOk) Append(dst []byte) []byte {
+	return append(dst, 0, 10, 0, 71)
+}
+
+func (*ConnectionUpdateSecretOk) decodeArgs([]byte) error { return nil }
+
 // ChannelOpen is the channel.open method (class 20, method 10).
 type ChannelOpen struct {
 	// Reserved1 is reserved by the spec; peers send the zero value.
@@ -1720,6 +1801,30 @@ func DecodeMethod(payload []byte) (Method, error) {
 			return m, nil
 		case 51:
 			m := new(ConnectionCloseOk)
+			if err := m.decodeArgs(args); err != nil {
+				return nil, err
+			}
+			return m, nil
+		case 60:
+			m := new(ConnectionBlocked)
+			if err := m.decodeArgs(args); err != nil {
+				return nil, err
+			}
+			return m, nil
+		case 61:
+			m := new(ConnectionUnblocked)
+			if err := m.decodeArgs(args); err != nil {
+				return nil, err
+			}
+			return m, nil
+		case 70:
+			m := new(ConnectionUpdateSecret)
+			if err := m.decodeArgs(args); err != nil {
+				return nil, err
+			}
+			return m, nil
+		case 71:
+			m := new(ConnectionUpdateSecretOk)
 			if err := m.decodeArgs(args); err != nil {
 				return nil, err
 			}
