@@ -142,3 +142,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.wg.Wait()
 	return err
 }
+
+// ConnectionCount returns the number of open client connections.
+func (s *Server) ConnectionCount() int { return s.amqp.ConnectionCount() }

@@ -25,9 +25,16 @@ start)
   rm -rf "$base"; mkdir -p "$base/log"
   echo "[]." > "$base/enabled_plugins"
   printf 'listeners.tcp.default = 127.0.0.1:%s\nloopback_users = none\n' "$port" > "$base/rabbitmq.conf"
-  rabbitmq-server >"$base/log/stdout" 2>&1 &
+  # RabbitMQ runs as its own user: as root, hand it the directory and drop
+  # privileges, or it cannot write its feature-flag files.
+  run=()
+  if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
+    chown -R rabbitmq:rabbitmq "$base"
+    run=(runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq)
+  fi
+  "${run[@]}" rabbitmq-server >"$base/log/stdout" 2>&1 &
   for _ in $(seq 1 120); do
-    if rabbitmqctl -n "$RABBITMQ_NODENAME" await_startup >/dev/null 2>&1; then
+    if "${run[@]}" rabbitmqctl -n "$RABBITMQ_NODENAME" await_startup >/dev/null 2>&1; then
       echo "amqp://guest:guest@127.0.0.1:$port/"
       exit 0
     fi
@@ -35,5 +42,9 @@ start)
   done
   echo "rabbitmq did not start; see $base/log" >&2; exit 1 ;;
 stop)
-  rabbitmqctl -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1 || true ;;
+  run=()
+  if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
+    run=(runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq)
+  fi
+  "${run[@]}" rabbitmqctl -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1 || true ;;
 esac

@@ -55,6 +55,9 @@ type conn struct {
 	// forced is set by forceClose from another goroutine; the reader
 	// notices it through the read deadline.
 	forced atomic.Pointer[string]
+	// writerStarted is set once the writer goroutine runs; before that
+	// (no valid protocol header yet) teardown has nothing to drain.
+	writerStarted bool
 }
 
 // errConnDone stops the reader after a clean client-initiated close.
@@ -97,6 +100,7 @@ func (c *conn) serve() {
 		return
 	}
 	c.fr.SetMaxFrameSize(c.frameMax)
+	c.writerStarted = true
 	go c.out.run(c.nc)
 	c.send(0, &wire.ConnectionStart{
 		VersionMajor: 0, VersionMinor: 9,
@@ -200,7 +204,10 @@ func (c *conn) readError(err error) {
 // closeWith sends connection.close for a connection-level error and waits
 // briefly for close-ok; used when the frame stream itself is broken.
 func (c *conn) closeWith(e *amqpError) {
-	c.log.Warn("closing connection", "code", e.code, "text", e.text)
+	c.log.Warn("closing connection", "code", e.code, "text", e.text, "state", c.state)
+	if c.state < stateOpen {
+		return // handshake failures close the socket silently, as in RabbitMQ
+	}
 	c.send(0, &wire.ConnectionClose{ReplyCode: e.code, ReplyText: e.text, FailingClassID: e.classID, FailingMethodID: e.methodID})
 }
 
@@ -216,9 +223,9 @@ func (c *conn) fail(err error) bool {
 	if errors.As(err, &ch) {
 		e = ch.err
 	}
-	if c.state < stateRunning {
-		// Handshake errors: RabbitMQ sends close where it can and drops
-		// the connection.
+	if c.state < stateOpen {
+		// Before tuning completes RabbitMQ drops the socket without a
+		// connection.close; clients expect exactly that.
 		c.closeWith(e)
 		return true
 	}
@@ -269,7 +276,9 @@ func (c *conn) teardown() {
 	if c.vhost != nil {
 		c.vhost.DeleteExclusiveQueues(c)
 	}
-	c.out.close(closeTimeout)
+	if c.writerStarted {
+		c.out.close(closeTimeout)
+	}
 	_ = c.nc.Close()
 }
 

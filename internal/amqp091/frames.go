@@ -20,7 +20,10 @@ func (c *conn) frame(f wire.Frame) error {
 	switch f.Type {
 	case wire.FrameHeartbeat:
 		if f.Channel != 0 {
-			return newErr(wire.FrameError, "heartbeat frame on non-zero channel %d", f.Channel)
+			return newErr(wire.UnexpectedFrame, "heartbeat frame on non-zero channel %d", f.Channel)
+		}
+		if len(f.Payload) != 0 {
+			return newErr(wire.FrameError, "heartbeat frame with a payload of %d bytes", len(f.Payload))
 		}
 		return nil
 	case wire.FrameMethod:
@@ -30,12 +33,12 @@ func (c *conn) frame(f wire.Frame) error {
 		}
 		if f.Channel == 0 {
 			if m.ClassID() != wire.ClassConnection {
-				return newErr(wire.CommandInvalid, "method %s is not allowed on channel 0", m.Name()).on(m)
+				return newErr(wire.ChannelError, "method %s is not allowed on channel 0", m.Name()).on(m)
 			}
 			return c.connectionMethod(m)
 		}
 		if c.state != stateRunning {
-			return newErr(wire.CommandInvalid, "channel %d used before connection.open", f.Channel).on(m)
+			return newErr(wire.UnexpectedFrame, "channel %d used before connection.open", f.Channel).on(m)
 		}
 		if m.ClassID() == wire.ClassConnection {
 			return newErr(wire.CommandInvalid, "connection method %s on channel %d", m.Name(), f.Channel).on(m)
@@ -79,16 +82,21 @@ func (c *conn) wrap(ch *channel, err error) error {
 func decodeError(err error) error {
 	var um *wire.UnknownMethodError
 	if errors.As(err, &um) {
-		e := newErr(wire.CommandInvalid, "unknown method class %d method %d", um.ClassID, um.MethodID)
+		// RabbitMQ drops the socket here (its decoder crashes); the spec's
+		// answer for functionality the server lacks is 540.
+		e := newErr(wire.NotImplemented, "unknown method class %d method %d", um.ClassID, um.MethodID)
 		e.classID, e.methodID = um.ClassID, um.MethodID
 		return e
 	}
-	return newErr(wire.SyntaxError, "malformed method frame: %v", err)
+	// A method frame whose arguments do not parse is a framing error to
+	// RabbitMQ (501), not 502.
+	return newErr(wire.FrameError, "malformed method frame: %v", err)
 }
 
 func (c *conn) openChannel(id uint16, m *wire.ChannelOpen) error {
-	if id > c.channelMax {
-		return newErr(wire.ChannelError, "channel number %d exceeds channel_max %d", id, c.channelMax).on(m)
+	// RabbitMQ limits how many channels are open, not their numbers.
+	if len(c.channels) >= int(c.channelMax) {
+		return newErr(wire.NotAllowed, "number of channels opened (%d) has reached the negotiated channel_max (%d)", len(c.channels), c.channelMax).on(m)
 	}
 	ch := newChannel(c, id)
 	c.channels[id] = ch

@@ -44,6 +44,10 @@ func (c *conn) connectionMethod(m wire.Method) error {
 		c.send(0, &wire.ConnectionUpdateSecretOk{})
 		return nil
 	}
+	if c.state == stateRunning {
+		// connection.open twice and the like: RabbitMQ answers 504.
+		return newErr(wire.ChannelError, "unexpected method %s on channel 0 of an open connection", m.Name()).on(m)
+	}
 	return newErr(wire.CommandInvalid, "unexpected method %s in connection state %d", m.Name(), c.state).on(m)
 }
 
@@ -54,7 +58,10 @@ func (c *conn) startOk(m *wire.ConnectionStartOk) error {
 	}
 	user, pass, ok := saslCredentials(m.Mechanism, []byte(m.Response))
 	if !ok {
-		return c.authFailure(m, newErr(wire.AccessRefused, "Login was refused using authentication mechanism %s. For details see the broker logfile.", m.Mechanism), "unsupported or malformed SASL response")
+		// An unknown mechanism or unparsable response is a broken client,
+		// not a failed login: RabbitMQ drops the socket.
+		c.log.Warn("authentication failed", "mechanism", m.Mechanism, "reason", "unsupported mechanism or malformed response")
+		return errConnDone
 	}
 	u, err := c.cfg().Users.Authenticate(user, pass)
 	if err != nil {
@@ -83,14 +90,19 @@ func (c *conn) startOk(m *wire.ConnectionStartOk) error {
 func (c *conn) authFailure(m wire.Method, e *amqpError, why string) error {
 	c.log.Warn("authentication failed", "mechanism", m.(*wire.ConnectionStartOk).Mechanism, "reason", why)
 	if b, _ := c.clientCaps["authentication_failure_close"].(bool); b {
-		c.closeWith(e.on(m))
+		e = e.on(m)
+		c.send(0, &wire.ConnectionClose{ReplyCode: e.code, ReplyText: e.text, FailingClassID: e.classID, FailingMethodID: e.methodID})
 	}
 	return errConnDone
 }
 
 func (c *conn) tuneOk(m *wire.ConnectionTuneOk) error {
 	cfg := c.cfg()
-	if m.FrameMax != 0 && m.FrameMax < wire.FrameMinSize {
+	// RabbitMQ refuses 0 ("no limit") for both: the server's limits stand.
+	if m.ChannelMax == 0 {
+		return newErr(wire.NotAllowed, "channel_max=0 < 1 min").on(m)
+	}
+	if m.FrameMax < wire.FrameMinSize {
 		return newErr(wire.NotAllowed, "frame_max=%d < %d min size", m.FrameMax, wire.FrameMinSize).on(m)
 	}
 	if m.FrameMax > cfg.FrameMax {

@@ -65,6 +65,10 @@ func start(t testing.TB, mutate ...func(*warren.Config)) *broker {
 	return &broker{srv: srv, addr: addr, url: fmt.Sprintf("amqp://guest:guest@%s/", addr)}
 }
 
+// external reports whether the tests run against a broker outside the
+// process (WARREN_E2E_URL), where Warren-only expectations do not apply.
+func (b *broker) external() bool { return b.srv == nil }
+
 // dial connects with amqp091-go and closes the connection at cleanup.
 func (b *broker) dial(t testing.TB) *amqp.Connection {
 	t.Helper()
