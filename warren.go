@@ -3,21 +3,26 @@ package warren
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/warrenmq/warren/internal/amqp091"
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
+	"github.com/warrenmq/warren/internal/meta"
+	"github.com/warrenmq/warren/internal/vfs"
 )
 
 // Config configures an embedded broker. The zero value is usable: guest /
 // guest, RabbitMQ's defaults for limits.
 type Config struct {
 	Logger *slog.Logger
-	// DataDir is where the store keeps its files.
+	// DataDir is where definitions and messages are kept; empty keeps
+	// everything in memory.
 	DataDir string
 	// DefaultUser and DefaultPass create the first user (default guest /
 	// guest, loopback-only as in RabbitMQ).
@@ -38,6 +43,7 @@ type Server struct {
 	log    *slog.Logger
 	broker *broker.Broker
 	users  *auth.Store
+	meta   *meta.Log // nil without a data directory
 	amqp   *amqp091.Server
 
 	mu        sync.Mutex
@@ -59,13 +65,30 @@ func New(cfg Config) (*Server, error) {
 		cfg.DefaultUser, cfg.DefaultPass = "guest", "guest"
 	}
 	users := auth.NewStore()
-	users.AddUser(cfg.DefaultUser, cfg.DefaultPass, "administrator")
-	b := broker.New(broker.Options{Logger: log})
+	var defs broker.Definitions
+	var metaLog *meta.Log
+	state := meta.NewState()
+	if cfg.DataDir != "" {
+		var err error
+		metaLog, state, err = meta.Open(vfs.OS(), filepath.Join(cfg.DataDir, "meta"), log)
+		if err != nil {
+			return nil, fmt.Errorf("warren: opening definitions: %w", err)
+		}
+		defs = metaLog
+	}
+	b := broker.New(broker.Options{Logger: log, Definitions: defs})
 	s := &Server{
 		log:       log,
 		broker:    b,
 		users:     users,
+		meta:      metaLog,
 		listeners: make(map[net.Listener]struct{}),
+	}
+	if err := s.restore(state, cfg); err != nil {
+		if metaLog != nil {
+			metaLog.Close()
+		}
+		return nil, err
 	}
 	s.amqp = amqp091.NewServer(amqp091.Config{
 		Broker:           b,
@@ -140,7 +163,41 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	err := s.amqp.Shutdown(ctx)
 	s.wg.Wait()
+	if s.meta != nil {
+		if cerr := s.meta.Close(); err == nil {
+			err = cerr
+		}
+	}
 	return err
+}
+
+// restore loads persisted definitions, or on first start creates the
+// default vhost and user (only then: a deleted guest stays deleted).
+func (s *Server) restore(st *meta.State, cfg Config) error {
+	if len(st.VHosts) == 0 && len(st.Users) == 0 {
+		if _, err := s.broker.AddVHost("/"); err != nil {
+			return err
+		}
+		u := s.users.AddUser(cfg.DefaultUser, cfg.DefaultPass, "administrator")
+		if s.meta != nil {
+			err := s.meta.Apply(
+				meta.Op{Kind: meta.OpUserPut, User: &meta.User{Name: u.Name, PasswordHash: u.PasswordHash, HashAlgorithm: u.HashAlgorithm, Tags: u.Tags}},
+				meta.Op{Kind: meta.OpPermissionPut, Permission: &meta.Permission{User: u.Name, VHost: "/", Configure: ".*", Write: ".*", Read: ".*"}},
+			)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, u := range st.Users {
+		s.users.Put(&auth.User{Name: u.Name, PasswordHash: u.PasswordHash, HashAlgorithm: u.HashAlgorithm, Tags: u.Tags})
+	}
+	if _, err := s.broker.Restore(st); err != nil {
+		return fmt.Errorf("warren: restoring definitions: %w", err)
+	}
+	s.log.Info("definitions restored", "vhosts", len(st.VHosts), "exchanges", len(st.Exchanges), "queues", len(st.Queues), "bindings", len(st.Bindings), "users", len(st.Users))
+	return nil
 }
 
 // ConnectionCount returns the number of open client connections.

@@ -39,7 +39,7 @@ func bodies(ds []Delivery) string {
 
 func newTestQueue(t *testing.T) (*VHost, *Queue) {
 	t.Helper()
-	v := New(Options{}).VHost("/")
+	v := testVHost(t)
 	q, created, err := v.DeclareQueue(QueueSpec{Name: "q"})
 	if err != nil || !created {
 		t.Fatal(err, created)
@@ -144,7 +144,7 @@ func TestExclusiveConsumer(t *testing.T) {
 }
 
 func TestAutoDeleteAndServerCancel(t *testing.T) {
-	v := New(Options{}).VHost("/")
+	v := testVHost(t)
 	q, _, _ := v.DeclareQueue(QueueSpec{Name: "ad", AutoDelete: true})
 	s := &fakeSink{}
 	c, _ := q.Consume(ConsumerSpec{Tag: "1", Sink: s})
@@ -189,4 +189,14 @@ func TestMessageListOrder(t *testing.T) {
 	if l.Bytes() != 0 {
 		t.Fatalf("bytes %d", l.Bytes())
 	}
+}
+
+// testVHost returns the "/" vhost of a fresh in-memory broker.
+func testVHost(t testing.TB) *VHost {
+	t.Helper()
+	v, err := New(Options{}).AddVHost("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

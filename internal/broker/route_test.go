@@ -9,7 +9,7 @@ import (
 // Routing through exchange-to-exchange bindings reaches each queue once,
 // however many paths lead to it, and cycles terminate.
 func TestRouteDedupAndCycles(t *testing.T) {
-	v := New(Options{}).VHost("/")
+	v := testVHost(t)
 	mk := func(name, typ string) *Exchange {
 		e, err := v.DeclareExchange(ExchangeSpec{Name: name, Type: typ})
 		if err != nil {
@@ -55,7 +55,7 @@ func TestRouteDedupAndCycles(t *testing.T) {
 }
 
 func TestRouteErrors(t *testing.T) {
-	v := New(Options{}).VHost("/")
+	v := testVHost(t)
 	r := NewRouter()
 	if _, err := v.Route(r, "missing", "", nil); err.(*Error).Code != CodeNotFound {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestRouteErrors(t *testing.T) {
 }
 
 func BenchmarkRouteTopic(b *testing.B) {
-	v := New(Options{}).VHost("/")
+	v := testVHost(b)
 	e, _ := v.DeclareExchange(ExchangeSpec{Name: "t", Type: TypeTopic})
 	for i := 0; i < 1000; i++ {
 		q, _, _ := v.DeclareQueue(QueueSpec{Name: "q" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26%26))})

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/warrenmq/warren/internal/meta"
 	"github.com/warrenmq/warren/internal/route"
 )
 
@@ -18,6 +19,9 @@ type VHost struct {
 	mu        sync.RWMutex
 	exchanges map[string]*Exchange // guarded by mu
 	queues    map[string]*Queue    // guarded by mu
+	// restoring is set while definitions are replayed at startup, when
+	// nothing needs persisting again. Guarded by mu.
+	restoring bool
 }
 
 func newVHost(b *Broker, name string) *VHost {
@@ -94,6 +98,11 @@ func (v *VHost) DeclareExchange(s ExchangeSpec) (*Exchange, error) {
 	}
 	e := &Exchange{vhost: v, name: s.Name, typ: s.Type, durable: s.Durable, autoDelete: s.AutoDelete,
 		internal: s.Internal, args: s.Args, match: newMatcher(s.Type)}
+	if e.durable && !v.restoring {
+		if err := v.broker.persist(exchangeOp(meta.OpExchangePut, e)); err != nil {
+			return nil, err
+		}
+	}
 	v.exchanges[s.Name] = e
 	return e, nil
 }
@@ -136,17 +145,23 @@ func (v *VHost) DeleteExchange(name string, ifUnused bool) error {
 	if ifUnused && len(e.bindings) > 0 {
 		return errorf(CodePreconditionFailed, "exchange '%s' in vhost '%s' in use", name, v.name)
 	}
-	v.deleteExchangeLocked(e)
-	return nil
+	return v.deleteExchangeLocked(e)
 }
 
-func (v *VHost) deleteExchangeLocked(e *Exchange) {
+func (v *VHost) deleteExchangeLocked(e *Exchange) error {
+	if e.durable {
+		// Dependent bindings go with it when the log is replayed.
+		if err := v.broker.persist(exchangeOp(meta.OpExchangeDelete, e)); err != nil {
+			return err
+		}
+	}
 	delete(v.exchanges, e.name)
 	e.bindings = nil
 	// Bindings where e is the destination.
 	for _, src := range v.exchanges {
 		v.removeBindingsToLocked(src, e)
 	}
+	return nil
 }
 
 // removeBindingsToLocked drops every binding from src to d; it reports
@@ -175,7 +190,7 @@ func (v *VHost) removeBindingsToLocked(src *Exchange, d Destination) {
 // last binding, as RabbitMQ does.
 func (v *VHost) maybeAutoDeleteLocked(e *Exchange) {
 	if e.autoDelete && len(e.bindings) == 0 && v.exchanges[e.name] == e {
-		v.deleteExchangeLocked(e)
+		_ = v.deleteExchangeLocked(e) // a failure was logged; the exchange stays
 	}
 }
 
@@ -193,6 +208,11 @@ func (v *VHost) Bind(src *Exchange, d Destination, key string, args Table) error
 	if src.typ == TypeHeaders {
 		if err := route.ValidateHeadersArgs(args); err != nil {
 			return errorf(CodePreconditionFailed, "%v", err)
+		}
+	}
+	if op, ok := bindingOp(meta.OpBindingPut, src, d, key, args); ok && !v.restoring {
+		if err := v.broker.persist(op); err != nil {
+			return err
 		}
 	}
 	src.bindings = append(src.bindings, &Binding{Source: src, Destination: d, Key: key, Args: args})
@@ -213,6 +233,11 @@ func (v *VHost) Unbind(src *Exchange, d Destination, key string, args Table) err
 		return nil
 	}
 	b := src.bindings[i]
+	if op, ok := bindingOp(meta.OpBindingDelete, src, d, b.Key, b.Args); ok {
+		if err := v.broker.persist(op); err != nil {
+			return err
+		}
+	}
 	src.bindings = append(src.bindings[:i], src.bindings[i+1:]...)
 	// The matchers know a binding by (key, destination), or (arguments,
 	// destination) for headers; another binding that differs only in

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
+
+	"github.com/warrenmq/warren/internal/meta"
 )
 
 // Queue returns the named queue, or nil.
@@ -65,6 +67,11 @@ func (v *VHost) DeclareQueue(s QueueSpec) (q *Queue, created bool, err error) {
 	if s.Exclusive {
 		q.owner = s.Owner
 	}
+	if q.persistent() && !v.restoring {
+		if err := v.broker.persist(queueOp(meta.OpQueuePut, q)); err != nil {
+			return nil, false, err
+		}
+	}
 	v.queues[s.Name] = q
 	// Every queue is bound to the default exchange by its name; that
 	// binding is implicit (see route.go) rather than stored.
@@ -109,16 +116,22 @@ func (v *VHost) DeleteQueue(name string, owner any, ifUnused, ifEmpty bool) (int
 		return 0, errorf(CodePreconditionFailed, "queue '%s' in vhost '%s' not empty", name, v.name)
 	}
 	q.mu.Unlock()
-	n, cancelled := v.deleteQueueLocked(q)
+	n, cancelled, err := v.deleteQueueLocked(q)
 	v.mu.Unlock()
 	notifyCancelled(cancelled)
-	return n, nil
+	return n, err
 }
 
 // deleteQueueLocked removes q from the vhost and its bindings, and marks it
 // deleted. It returns the ready count and the consumers to notify once the
 // caller has released the vhost lock.
-func (v *VHost) deleteQueueLocked(q *Queue) (int, []*Consumer) {
+func (v *VHost) deleteQueueLocked(q *Queue) (int, []*Consumer, error) {
+	if q.persistent() {
+		// Its bindings go with it when the log is replayed.
+		if err := v.broker.persist(queueOp(meta.OpQueueDelete, q)); err != nil {
+			return 0, nil, err
+		}
+	}
 	delete(v.queues, q.name)
 	for _, e := range v.exchanges {
 		if len(e.bindings) > 0 {
@@ -131,7 +144,7 @@ func (v *VHost) deleteQueueLocked(q *Queue) (int, []*Consumer) {
 	n := q.ready.purge()
 	cancelled := q.consumers
 	q.consumers = nil
-	return n, cancelled
+	return n, cancelled, nil
 }
 
 func notifyCancelled(cs []*Consumer) {
@@ -153,7 +166,7 @@ func (v *VHost) autoDeleteQueue(q *Queue) {
 	q.mu.Unlock()
 	var cancelled []*Consumer
 	if still {
-		_, cancelled = v.deleteQueueLocked(q)
+		_, cancelled, _ = v.deleteQueueLocked(q) // a failure was logged
 	}
 	v.mu.Unlock()
 	notifyCancelled(cancelled)
@@ -166,7 +179,7 @@ func (v *VHost) DeleteExclusiveQueues(owner any) {
 	var cancelled []*Consumer
 	for _, q := range v.queues {
 		if q.exclusive && q.owner == owner {
-			_, cs := v.deleteQueueLocked(q)
+			_, cs, _ := v.deleteQueueLocked(q) // exclusive queues are never persisted
 			cancelled = append(cancelled, cs...)
 		}
 	}

@@ -65,6 +65,9 @@ func start(t testing.TB, mutate ...func(*warren.Config)) *broker {
 	return &broker{srv: srv, addr: addr, url: fmt.Sprintf("amqp://guest:guest@%s/", addr)}
 }
 
+// external reports whether WARREN_E2E_URL points the tests elsewhere.
+func external() bool { return os.Getenv("WARREN_E2E_URL") != "" }
+
 // external reports whether the tests run against a broker outside the
 // process (WARREN_E2E_URL), where Warren-only expectations do not apply.
 func (b *broker) external() bool { return b.srv == nil }
