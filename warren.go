@@ -14,6 +14,7 @@ import (
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
 	"github.com/warrenmq/warren/internal/meta"
+	"github.com/warrenmq/warren/internal/store"
 	"github.com/warrenmq/warren/internal/vfs"
 )
 
@@ -30,6 +31,16 @@ type Config struct {
 	// LoopbackUsers may connect only from loopback (default ["guest"]).
 	LoopbackUsers []string
 
+	// SyncMode is when persistent messages are fsynced: "always" (the
+	// default: before the publisher's confirm), "interval" (the same
+	// guarantee, at most one fsync round per 10 ms), "none" (never: the
+	// operating system writes them back; RabbitMQ's weaker guarantee).
+	SyncMode string
+	// MessageMemoryLimit bounds the bytes of queued messages kept in
+	// memory across queues (default 256 MiB), QueueMessageMemoryLimit
+	// within one queue (16 MiB); the rest wait on disk.
+	MessageMemoryLimit, QueueMessageMemoryLimit int64
+
 	FrameMax         uint32
 	ChannelMax       uint16
 	Heartbeat        time.Duration
@@ -43,7 +54,8 @@ type Server struct {
 	log    *slog.Logger
 	broker *broker.Broker
 	users  *auth.Store
-	meta   *meta.Log // nil without a data directory
+	meta   *meta.Log    // nil without a data directory
+	store  *store.Store // nil without a data directory
 	amqp   *amqp091.Server
 
 	mu        sync.Mutex
@@ -76,18 +88,30 @@ func New(cfg Config) (*Server, error) {
 		}
 		defs = metaLog
 	}
-	b := broker.New(broker.Options{Logger: log, Definitions: defs})
+	var msgStore *store.Store
+	if cfg.DataDir != "" {
+		mode, err := parseSyncMode(cfg.SyncMode)
+		if err != nil {
+			return nil, err
+		}
+		msgStore, err = store.Open(filepath.Join(cfg.DataDir, "queues"), store.Options{Logger: log, SyncMode: mode})
+		if err != nil {
+			metaLog.Close()
+			return nil, fmt.Errorf("warren: opening message store: %w", err)
+		}
+	}
+	b := broker.New(broker.Options{Logger: log, Definitions: defs, Store: msgStore,
+		HotLimit: cfg.MessageMemoryLimit, QueueHotLimit: cfg.QueueMessageMemoryLimit})
 	s := &Server{
 		log:       log,
 		broker:    b,
 		users:     users,
 		meta:      metaLog,
+		store:     msgStore,
 		listeners: make(map[net.Listener]struct{}),
 	}
 	if err := s.restore(state, cfg); err != nil {
-		if metaLog != nil {
-			metaLog.Close()
-		}
+		s.closeStores()
 		return nil, err
 	}
 	s.amqp = amqp091.NewServer(amqp091.Config{
@@ -163,12 +187,35 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	err := s.amqp.Shutdown(ctx)
 	s.wg.Wait()
+	if cerr := s.closeStores(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *Server) closeStores() error {
+	var err error
+	if s.store != nil {
+		err = s.store.Close()
+	}
 	if s.meta != nil {
 		if cerr := s.meta.Close(); err == nil {
 			err = cerr
 		}
 	}
 	return err
+}
+
+func parseSyncMode(m string) (store.SyncMode, error) {
+	switch m {
+	case "", "always":
+		return store.SyncAlways, nil
+	case "none":
+		return store.SyncNone, nil
+	case "interval":
+		return store.SyncInterval, nil
+	}
+	return 0, fmt.Errorf("warren: unknown sync mode %q (always, interval, none)", m)
 }
 
 // restore loads persisted definitions, or on first start creates the
@@ -193,10 +240,44 @@ func (s *Server) restore(st *meta.State, cfg Config) error {
 	for _, u := range st.Users {
 		s.users.Put(&auth.User{Name: u.Name, PasswordHash: u.PasswordHash, HashAlgorithm: u.HashAlgorithm, Tags: u.Tags})
 	}
-	if _, err := s.broker.Restore(st); err != nil {
+	queues, err := s.broker.Restore(st)
+	if err != nil {
 		return fmt.Errorf("warren: restoring definitions: %w", err)
 	}
 	s.log.Info("definitions restored", "vhosts", len(st.VHosts), "exchanges", len(st.Exchanges), "queues", len(st.Queues), "bindings", len(st.Bindings), "users", len(st.Users))
+	return s.recoverMessages(queues)
+}
+
+// recoverMessages loads the persistent messages of restored durable
+// queues and deletes the logs of queues that did not survive (non-durable
+// and exclusive ones, whose messages die with the broker, as in RabbitMQ).
+func (s *Server) recoverMessages(queues []*broker.Queue) error {
+	if s.store == nil {
+		return nil
+	}
+	start := time.Now()
+	keep := make(map[string]bool, len(queues))
+	total := 0
+	for _, q := range queues {
+		keep[broker.LogName(q.VHost().Name(), q.Name())] = true
+		n, err := q.RecoverMessages()
+		if err != nil {
+			return fmt.Errorf("warren: recovering queue %q: %w", q.Name(), err)
+		}
+		total += n
+	}
+	names, err := s.store.Logs()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if !keep[n] {
+			if err := s.store.RemoveLog(n); err != nil {
+				s.log.Warn("removing stale queue log", "log", n, "err", err)
+			}
+		}
+	}
+	s.log.Info("messages recovered", "queues", len(queues), "messages", total, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -19,12 +19,12 @@ type channel struct {
 	lastQueue string // for RabbitMQ's empty-queue-name shortcut
 
 	// Publishing.
-	pub        *publishState // non-nil between basic.publish and the last body frame
-	confirm    bool
-	publishSeq uint64 // last confirm sequence number assigned
-	ackPending uint64 // highest confirmed seq not yet acked to the client
-	ackSent    uint64 // highest seq acked to the client
-	tx         *txState
+	pub          *publishState // non-nil between basic.publish and the last body frame
+	confirm      bool
+	publishSeq   uint64     // last confirm sequence number assigned
+	confirms     *confirmer // non-nil in confirm mode
+	confirmDirty bool       // listed in conn.confirmDirty
+	tx           *txState
 
 	// Consumer qos for consumers created after basic.qos(global=false).
 	consumerPrefetch uint32

@@ -5,6 +5,7 @@ import (
 
 	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/message"
+	"github.com/warrenmq/warren/internal/store"
 )
 
 // publishState collects a message between basic.publish and its last body
@@ -145,47 +146,47 @@ func (ch *channel) buildMessage(p *publishState) (*message.Message, error) {
 }
 
 // publish routes and enqueues one message, returning it to the publisher
-// when mandatory and unroutable, and confirming it when seq > 0.
+// when mandatory and unroutable, and tracking its confirm when seq > 0.
 func (ch *channel) publish(msg *message.Message, mandatory bool, seq uint64) error {
-	n, err := ch.conn.vhost.Publish(ch.router, msg)
+	res, err := ch.conn.vhost.Publish(ch.router, msg)
 	if err != nil {
 		e := fromBroker(err, nil)
 		e.classID, e.methodID = wire.ClassBasic, 40
+		if seq > 0 && e.code == wire.InternalError {
+			ch.confirms.nackAll(seq) // the store failed: nothing pending is safe
+		}
 		return e
 	}
-	if n == 0 && mandatory {
+	if res.Queues == 0 && mandatory {
 		ret := &wire.BasicReturn{ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE", Exchange: msg.Exchange, RoutingKey: msg.RoutingKey}
 		ch.conn.out.write(func(b []byte) []byte {
 			return appendContent(b, ch.id, ret, msg.Props, msg.Body, ch.conn.frameMax)
 		})
 	}
+	if ch.tx != nil {
+		for _, l := range res.Logs {
+			ch.tx.logs = appendLog(ch.tx.logs, l)
+		}
+	}
 	if seq > 0 {
-		// Messages live in memory, so they are safe once enqueued; an
-		// unroutable message is confirmed too, after any basic.return.
-		ch.confirmed(seq)
+		// An unroutable message is confirmed too, after any basic.return.
+		ch.confirms.publish(seq, res.Logs)
+		if !ch.confirmDirty {
+			ch.confirmDirty = true
+			ch.conn.confirmDirty = append(ch.conn.confirmDirty, ch)
+		}
 	}
 	return nil
 }
 
-// confirmed records that every publish up to seq is safe. Acks are sent in
-// batches (one multiple=true ack) when the reader has drained its input;
-// see conn.flushConfirms.
-func (ch *channel) confirmed(seq uint64) {
-	if ch.ackPending == 0 {
-		ch.conn.confirmDirty = append(ch.conn.confirmDirty, ch)
-	}
-	ch.ackPending = seq
-}
-
-// flushConfirm sends the ack covering everything confirmed so far.
+// flushConfirm starts syncs for and acks what the channel published since
+// the last flush.
 func (ch *channel) flushConfirm() {
-	if ch.ackPending == 0 || ch.closed {
-		ch.ackPending = 0
+	if !ch.confirmDirty {
 		return
 	}
-	ch.send(&wire.BasicAck{DeliveryTag: ch.ackPending, Multiple: ch.ackPending-ch.ackSent > 1})
-	ch.ackSent = ch.ackPending
-	ch.ackPending = 0
+	ch.confirmDirty = false
+	ch.confirms.flushReader()
 }
 
 func (ch *channel) confirmSelect(m *wire.ConfirmSelect) error {
@@ -193,8 +194,18 @@ func (ch *channel) confirmSelect(m *wire.ConfirmSelect) error {
 		return newErr(wire.PreconditionFailed, "cannot switch from tx to confirm mode").on(m)
 	}
 	ch.confirm = true
+	ch.confirms = &confirmer{ch: ch}
 	if !m.Nowait {
 		ch.send(&wire.ConfirmSelectOk{})
 	}
 	return nil
+}
+
+func appendLog(logs []*store.Log, l *store.Log) []*store.Log {
+	for _, x := range logs {
+		if x == l {
+			return logs
+		}
+	}
+	return append(logs, l)
 }

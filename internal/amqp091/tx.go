@@ -1,14 +1,18 @@
 package amqp091
 
 import (
+	"sync"
+
 	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/message"
+	"github.com/warrenmq/warren/internal/store"
 )
 
 // txState holds a transaction's publishes and settlements until commit.
 type txState struct {
 	publishes []txPublish
 	settles   []txSettle
+	logs      []*store.Log // queue logs the committed publishes wrote to
 }
 
 type txPublish struct {
@@ -62,7 +66,39 @@ func (ch *channel) txCommit(m *wire.TxCommit) error {
 			ackDeliveries(s.ps)
 		}
 	}
-	ch.send(&wire.TxCommitOk{})
+	logs := ch.tx.logs
+	ch.tx.logs = nil
+	if len(logs) == 0 {
+		ch.send(&wire.TxCommitOk{})
+		return nil
+	}
+	// Persistent messages on durable queues: commit-ok only once they are
+	// on disk. The client waits for commit-ok, so nothing else on this
+	// channel can overtake it.
+	var mu sync.Mutex
+	remaining := len(logs)
+	var failed error
+	for _, l := range logs {
+		l.SyncAsync(func(err error) {
+			mu.Lock()
+			remaining--
+			if err != nil && failed == nil {
+				failed = err
+			}
+			done, ferr := remaining == 0, failed
+			mu.Unlock()
+			if !done {
+				return
+			}
+			if ferr != nil {
+				ch.conn.log.Error("tx.commit: message store sync failed", "channel", ch.id, "err", ferr)
+				e := newErr(wire.InternalError, "message store failure: %v", ferr).on(m)
+				ch.send(&wire.ChannelClose{ReplyCode: e.code, ReplyText: e.text, FailingClassID: e.classID, FailingMethodID: e.methodID})
+				return
+			}
+			ch.send(&wire.TxCommitOk{})
+		})
+	}
 	return nil
 }
 

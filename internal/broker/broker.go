@@ -4,9 +4,11 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warrenmq/warren/internal/meta"
+	"github.com/warrenmq/warren/internal/store"
 )
 
 // Options configure a Broker.
@@ -17,6 +19,12 @@ type Options struct {
 	Now func() time.Time
 	// Definitions persists durable definitions; nil keeps them in memory.
 	Definitions Definitions
+	// Store keeps queued messages on disk; nil keeps them in memory.
+	Store *store.Store
+	// HotLimit bounds the bytes of queued messages kept in memory across
+	// all queues, and QueueHotLimit within one queue; the rest stay on
+	// disk until delivered. Zero means the defaults (256 MiB, 16 MiB).
+	HotLimit, QueueHotLimit int64
 }
 
 // Broker is the set of virtual hosts of one node.
@@ -24,6 +32,10 @@ type Broker struct {
 	log  *slog.Logger
 	now  func() time.Time
 	defs Definitions
+
+	store                   *store.Store
+	hotBytes                atomic.Int64 // memory charged to hot messages, all queues
+	hotLimit, queueHotLimit int64
 
 	mu     sync.RWMutex
 	vhosts map[string]*VHost // guarded by mu
@@ -35,6 +47,14 @@ func New(opts Options) *Broker {
 	b := &Broker{log: opts.Logger, now: opts.Now, defs: opts.Definitions, vhosts: make(map[string]*VHost)}
 	if b.defs == nil {
 		b.defs = noDefinitions{}
+	}
+	b.store = opts.Store
+	b.hotLimit, b.queueHotLimit = opts.HotLimit, opts.QueueHotLimit
+	if b.hotLimit <= 0 {
+		b.hotLimit = defaultHotLimit
+	}
+	if b.queueHotLimit <= 0 {
+		b.queueHotLimit = defaultQueueHotLimit
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -79,3 +99,6 @@ func (b *Broker) VHosts() []*VHost {
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
+
+// HotBytes returns the memory charged to queued messages held in memory.
+func (b *Broker) HotBytes() int64 { return b.hotBytes.Load() }

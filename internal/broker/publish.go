@@ -2,6 +2,7 @@ package broker
 
 import (
 	"github.com/warrenmq/warren/internal/message"
+	"github.com/warrenmq/warren/internal/store"
 )
 
 // Router is per-publisher scratch space for routing, reused across
@@ -13,6 +14,7 @@ type Router struct {
 	visited []*Exchange
 	visit   func(Destination) // bound once to avoid a closure per message
 	pending []*Exchange
+	logs    []*store.Log
 }
 
 // NewRouter returns an empty Router.
@@ -103,18 +105,40 @@ func (v *VHost) Route(r *Router, exchange, key string, headers map[string]any) (
 	return r.queues, nil
 }
 
-// Publish routes m and enqueues it on every matching queue. It returns the
-// number of queues that took it; zero means unroutable.
-func (v *VHost) Publish(r *Router, m *message.Message) (int, error) {
+// PublishResult says what became of a published message.
+type PublishResult struct {
+	// Queues is the number of queues that took the message; zero means
+	// unroutable.
+	Queues int
+	// Logs must all sync before the message may be confirmed (persistent
+	// message on durable queues). Valid until the next call with r.
+	Logs []*store.Log
+}
+
+// Publish routes m and enqueues it on every matching queue. On a store
+// error the message may be on some queues already; the caller must not
+// confirm it.
+func (v *VHost) Publish(r *Router, m *message.Message) (PublishResult, error) {
 	qs, err := v.Route(r, m.Exchange, m.RoutingKey, m.Headers)
 	if err != nil {
-		return 0, err
+		return PublishResult{}, err
 	}
-	n := 0
+	clear(r.logs)
+	r.logs = r.logs[:0]
+	res := PublishResult{}
 	for _, q := range qs {
-		if q.Publish(m) {
-			n++
+		ok, log, err := q.Publish(m)
+		if err != nil {
+			v.broker.log.Error("enqueue failed", "queue", q.name, "vhost", v.name, "err", err)
+			return res, errorf(CodeInternalError, "failed to enqueue message on queue '%s' in vhost '%s': %v", q.name, v.name, err)
+		}
+		if ok {
+			res.Queues++
+		}
+		if log != nil {
+			r.logs = append(r.logs, log)
 		}
 	}
-	return n, nil
+	res.Logs = r.logs
+	return res, nil
 }

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/warrenmq/warren/internal/message"
+	"github.com/warrenmq/warren/internal/store"
 )
 
 // QueueSpec is a queue.declare request.
@@ -31,6 +32,8 @@ type Queue struct {
 	owner      any
 
 	mu          sync.Mutex
+	log         *store.Log // the queue's message log; opened on first use
+	logErr      error      // a failure opening or writing the log
 	ready       messageList
 	unacked     int // delivered, awaiting ack
 	consumers   []*Consumer
@@ -90,22 +93,6 @@ func (q *Queue) accessibleBy(owner any) bool {
 	return !q.exclusive || q.owner == owner
 }
 
-// Publish enqueues a message; false means the queue was deleted meanwhile.
-func (q *Queue) Publish(m *message.Message) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.deleted {
-		return false
-	}
-	q.nextSeq++
-	q.ready.push(entry{seq: q.nextSeq, msg: m})
-	q.Stats.Published.Add(1)
-	if len(q.consumers) > 0 {
-		q.dispatchLocked()
-	}
-	return true
-}
-
 // Delivery is a message handed to a consumer or fetched by basic.get. The
 // adapter keeps it until the message is settled with Ack, Requeue or Reject.
 type Delivery struct {
@@ -113,6 +100,49 @@ type Delivery struct {
 	Msg         *message.Message
 	Seq         uint64
 	Redelivered bool
+	pos         store.Pos
+	stored      bool
+}
+
+func (e *entry) delivery(q *Queue) Delivery {
+	return Delivery{Queue: q, Msg: e.msg, Seq: e.seq, Redelivered: e.redelivered, pos: e.pos, stored: e.stored}
+}
+
+// Publish enqueues a message. A non-nil log means the message was written
+// for durability and is safe only once that log has synced (the caller
+// confirms after Log.SyncAsync). ok is false if the queue was deleted
+// meanwhile. An error means the store failed; the message is not queued.
+func (q *Queue) Publish(m *message.Message) (ok bool, log *store.Log, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.deleted {
+		return false, nil, nil
+	}
+	durable := m.Persistent() && q.durable && q.vhost.broker.store != nil
+	cold := q.vhost.broker.store != nil && (q.ready.ColdLen() > 0 || !q.vhost.broker.hotAllowed(&q.ready, memCharge(m)))
+	var pos store.Pos
+	stored := false
+	if durable || cold {
+		if pos, err = q.appendLocked(m); err != nil {
+			return false, nil, err
+		}
+		stored = true
+	}
+	q.nextSeq++
+	if cold {
+		q.ready.pushCold(q.nextSeq, coldEntry{pos: pos, meta: uint32(len(m.Body)) & coldSizeMask})
+	} else {
+		q.ready.pushHot(entry{seq: q.nextSeq, msg: m, pos: pos, stored: stored})
+		q.vhost.broker.hotBytes.Add(memCharge(m))
+	}
+	q.Stats.Published.Add(1)
+	if len(q.consumers) > 0 {
+		q.dispatchLocked()
+	}
+	if durable {
+		return true, q.log, nil
+	}
+	return true, nil, nil
 }
 
 // dispatchLocked hands ready messages to consumers with credit, in
@@ -123,23 +153,83 @@ func (q *Queue) dispatchLocked() {
 		if c == nil {
 			return
 		}
-		e := q.ready.peek()
-		d := Delivery{Queue: q, Msg: e.msg, Seq: e.seq, Redelivered: e.redelivered}
+		e, ok := q.peekLocked()
+		if !ok {
+			return
+		}
 		// Mark blocked before offering: a sink that refuses may see credit
 		// return on another goroutine before this one could mark it, and
 		// that goroutine's Resume must find the flag set.
 		c.blocked.Store(true)
-		if !c.sink.Deliver(c, d) {
+		if !c.sink.Deliver(c, e.delivery(q)) {
 			continue
 		}
 		c.blocked.Store(false)
-		q.ready.pop()
-		if !c.noAck {
-			q.unacked++
+		q.takeLocked(c.noAck)
+	}
+}
+
+// peekLocked returns the next ready message, loading it from disk when
+// its body is not in memory. A message that cannot be read is dropped
+// (and logged) so one bad record does not stall the queue.
+func (q *Queue) peekLocked() (entry, bool) {
+	for {
+		switch q.ready.next() {
+		case 0:
+			return entry{}, false
+		case 1, 2:
+			return q.ready.peekHot(), true
+		case 3:
+			if err := q.refillLocked(); err != nil {
+				q.vhost.broker.log.Error("queue message unreadable, dropped", "queue", q.name, "vhost", q.vhost.name, "err", err)
+			}
 		}
-		q.Stats.Delivered.Add(1)
-		if e.redelivered {
-			q.Stats.Redelivered.Add(1)
+	}
+}
+
+// refillBytes bounds how much one refill loads from disk.
+const refillBytes = 1 << 20
+
+// refillLocked moves the oldest cold messages into memory.
+func (q *Queue) refillLocked() error {
+	var loaded int64
+	for q.ready.ColdLen() > 0 && q.ready.n < 256 && loaded < refillBytes {
+		seq, c := q.ready.popCold()
+		rec, err := q.log.Read(c.pos)
+		if err != nil {
+			_ = q.log.Ack(c.pos)
+			return err
+		}
+		m := messageFromRecord(&rec)
+		e := entry{seq: seq, msg: m, pos: c.pos, stored: true, redelivered: c.meta&coldRedelivered != 0}
+		q.ready.pushHot(e)
+		q.vhost.broker.hotBytes.Add(memCharge(m))
+		loaded += int64(len(m.Body))
+	}
+	return nil
+}
+
+// takeLocked removes the message peekLocked returned, now delivered.
+func (q *Queue) takeLocked(noAck bool) entry {
+	e := q.ready.popHot()
+	q.vhost.broker.hotBytes.Add(-memCharge(e.msg))
+	if noAck {
+		q.settleStoredLocked(e.stored, e.pos)
+	} else {
+		q.unacked++
+	}
+	q.Stats.Delivered.Add(1)
+	if e.redelivered {
+		q.Stats.Redelivered.Add(1)
+	}
+	return e
+}
+
+// settleStoredLocked tells the log a stored message is gone for good.
+func (q *Queue) settleStoredLocked(stored bool, pos store.Pos) {
+	if stored && q.log != nil {
+		if err := q.log.Ack(pos); err != nil {
+			q.vhost.broker.log.Warn("recording ack failed", "queue", q.name, "err", err)
 		}
 	}
 }
@@ -165,18 +255,11 @@ func (q *Queue) nextConsumerLocked() *Consumer {
 func (q *Queue) Get(noAck bool) (d Delivery, ok bool, remaining int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	e, ok := q.ready.pop()
-	if !ok {
+	if _, ok := q.peekLocked(); !ok {
 		return Delivery{}, false, 0
 	}
-	if !noAck {
-		q.unacked++
-	}
-	q.Stats.Delivered.Add(1)
-	if e.redelivered {
-		q.Stats.Redelivered.Add(1)
-	}
-	return Delivery{Queue: q, Msg: e.msg, Seq: e.seq, Redelivered: e.redelivered}, true, q.ready.Len()
+	e := q.takeLocked(noAck)
+	return e.delivery(q), true, q.ready.Len()
 }
 
 // Ack settles delivered messages as consumed.
@@ -185,6 +268,9 @@ func (q *Queue) Ack(ds ...Delivery) {
 	defer q.mu.Unlock()
 	if q.deleted {
 		return
+	}
+	for _, d := range ds {
+		q.settleStoredLocked(d.stored, d.pos)
 	}
 	q.unacked -= len(ds)
 	q.Stats.Acked.Add(uint64(len(ds)))
@@ -197,6 +283,9 @@ func (q *Queue) Reject(ds ...Delivery) {
 	defer q.mu.Unlock()
 	if q.deleted {
 		return
+	}
+	for _, d := range ds {
+		q.settleStoredLocked(d.stored, d.pos)
 	}
 	q.unacked -= len(ds)
 }
@@ -211,7 +300,8 @@ func (q *Queue) Requeue(ds ...Delivery) {
 	}
 	for _, d := range ds {
 		q.unacked--
-		q.ready.requeue(entry{seq: d.Seq, msg: d.Msg, redelivered: true})
+		q.ready.requeue(entry{seq: d.Seq, msg: d.Msg, pos: d.pos, stored: d.stored, redelivered: true})
+		q.vhost.broker.hotBytes.Add(memCharge(d.Msg))
 	}
 	q.dispatchLocked()
 }
@@ -221,5 +311,15 @@ func (q *Queue) Requeue(ds ...Delivery) {
 func (q *Queue) Purge() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.ready.purge()
+	return q.purgeLocked()
+}
+
+func (q *Queue) purgeLocked() int {
+	b := q.vhost.broker
+	return q.ready.purge(func(e entry) {
+		b.hotBytes.Add(-memCharge(e.msg))
+		q.settleStoredLocked(e.stored, e.pos)
+	}, func(c coldEntry) {
+		q.settleStoredLocked(true, c.pos)
+	})
 }

@@ -4,39 +4,76 @@ import (
 	"container/heap"
 
 	"github.com/warrenmq/warren/internal/message"
+	"github.com/warrenmq/warren/internal/store"
 )
 
-// entry is one queued message as the queue tracks it.
+// entry is a queued message held in memory.
 type entry struct {
 	seq         uint64 // position in publish order; requeue goes back here
 	msg         *message.Message
+	pos         store.Pos // where the message is in the queue's log, if stored
+	stored      bool
 	redelivered bool
 }
 
-// messageList is the storage seam of a queue's ready messages: publish
-// order with requeued messages returning to their original position. The
-// in-memory implementation is a ring buffer for the publish order plus a
-// min-heap (by seq) for requeued messages, so requeue costs O(log n) and the
-// common append/pop path stays O(1).
-type messageList struct {
-	ring     []entry
-	head, n  int
-	requeued seqHeap
-	bytes    int64
+// coldEntry is a queued message whose body is only on disk: 16 bytes, no
+// pointers, so a deep queue costs little memory and no GC scanning.
+type coldEntry struct {
+	pos  store.Pos
+	meta uint32 // body size (for byte counts) | coldRedelivered
 }
 
-func (l *messageList) Len() int { return l.n + len(l.requeued) }
+const (
+	coldRedelivered = 1 << 31
+	coldSizeMask    = coldRedelivered - 1
+	coldChunk       = 4096 // entries per chunk: 64 KiB, allocated as the queue grows
+)
+
+// messageList is a queue's ready messages in publish order, with
+// requeued messages returning to their original position.
+//
+// Three parts: hot, a ring of in-memory messages at the head; cold, a
+// chunked deque of disk positions behind it; and requeued, a min-heap (by
+// seq) of messages given back by consumers. Once anything is cold, new
+// messages go cold too, so cold always holds a contiguous run of seqs that
+// follows every hot one, and its entries need not store their seq.
+type messageList struct {
+	ring    []entry
+	head, n int
+
+	cold      [][]coldEntry // chunks; cold[0][coldHead] is the oldest
+	coldHead  int
+	coldN     int
+	coldSeq   uint64 // seq of the oldest cold entry
+	requeued  seqHeap
+	bytes     int64 // body bytes of all ready messages
+	hotBytes  int64 // memory charged for hot and requeued messages
+	coldBytes int64 // body bytes of cold messages
+}
+
+// Len is the number of ready messages.
+func (l *messageList) Len() int { return l.n + l.coldN + len(l.requeued) }
 
 // Bytes is the sum of ready message body sizes.
 func (l *messageList) Bytes() int64 { return l.bytes }
 
-func (l *messageList) push(e entry) {
+// ColdLen is the number of messages only on disk.
+func (l *messageList) ColdLen() int { return l.coldN }
+
+// memCharge is what a hot message is charged against memory budgets: its
+// bytes plus the bookkeeping around them.
+func memCharge(m *message.Message) int64 {
+	return int64(len(m.Body)+len(m.Props)+len(m.Exchange)+len(m.RoutingKey)) + 160
+}
+
+func (l *messageList) pushHot(e entry) {
 	if l.n == len(l.ring) {
 		l.grow()
 	}
 	l.ring[(l.head+l.n)%len(l.ring)] = e
 	l.n++
-	l.bytes += int64(e.msg.Size())
+	l.bytes += int64(len(e.msg.Body))
+	l.hotBytes += memCharge(e.msg)
 }
 
 func (l *messageList) grow() {
@@ -51,36 +88,112 @@ func (l *messageList) grow() {
 	l.ring, l.head = ring, 0
 }
 
+// pushCold appends a disk-only message; seq must follow the last one.
+func (l *messageList) pushCold(seq uint64, c coldEntry) {
+	if l.coldN == 0 {
+		l.coldSeq = seq
+	}
+	idx := l.coldHead + l.coldN
+	if idx/coldChunk == len(l.cold) {
+		l.cold = append(l.cold, make([]coldEntry, coldChunk))
+	}
+	l.cold[idx/coldChunk][idx%coldChunk] = c
+	l.coldN++
+	size := int64(c.meta & coldSizeMask)
+	l.bytes += size
+	l.coldBytes += size
+}
+
 // requeue puts a delivered message back at its original position.
 func (l *messageList) requeue(e entry) {
 	heap.Push(&l.requeued, e)
-	l.bytes += int64(e.msg.Size())
+	l.bytes += int64(len(e.msg.Body))
+	l.hotBytes += memCharge(e.msg)
 }
 
-// pop removes the message with the lowest seq.
-func (l *messageList) pop() (entry, bool) {
-	if len(l.requeued) > 0 && (l.n == 0 || l.requeued[0].seq < l.ring[l.head].seq) {
-		e := heap.Pop(&l.requeued).(entry)
-		l.bytes -= int64(e.msg.Size())
-		return e, true
+// next reports where the lowest-seq message is: 1 requeued, 2 hot, 3 cold,
+// 0 none.
+func (l *messageList) next() int {
+	var best uint64
+	kind := 0
+	if len(l.requeued) > 0 {
+		best, kind = l.requeued[0].seq, 1
 	}
-	if l.n == 0 {
-		return entry{}, false
+	if l.n > 0 {
+		if s := l.ring[l.head].seq; kind == 0 || s < best {
+			best, kind = s, 2
+		}
+	} else if l.coldN > 0 {
+		if kind == 0 || l.coldSeq < best {
+			kind = 3
+		}
 	}
-	e := l.ring[l.head]
-	l.ring[l.head] = entry{}
-	l.head = (l.head + 1) % len(l.ring)
-	l.n--
-	l.bytes -= int64(e.msg.Size())
-	if l.n == 0 && len(l.ring) > 1024 {
-		l.ring, l.head = nil, 0 // release a large idle buffer
-	}
-	return e, true
+	return kind
 }
 
-// purge drops every ready message and returns how many there were.
-func (l *messageList) purge() int {
+// peekHot returns the lowest-seq in-memory message; next() must not be 0
+// or 3.
+func (l *messageList) peekHot() entry {
+	if l.next() == 1 {
+		return l.requeued[0]
+	}
+	return l.ring[l.head]
+}
+
+// popHot removes what peekHot returns.
+func (l *messageList) popHot() entry {
+	var e entry
+	if l.next() == 1 {
+		e = heap.Pop(&l.requeued).(entry)
+	} else {
+		e = l.ring[l.head]
+		l.ring[l.head] = entry{}
+		l.head = (l.head + 1) % len(l.ring)
+		l.n--
+		if l.n == 0 && len(l.ring) > 1024 {
+			l.ring, l.head = nil, 0 // release a large idle buffer
+		}
+	}
+	l.bytes -= int64(len(e.msg.Body))
+	l.hotBytes -= memCharge(e.msg)
+	return e
+}
+
+// popCold removes the oldest cold entry and returns it with its seq.
+func (l *messageList) popCold() (uint64, coldEntry) {
+	c := l.cold[0][l.coldHead]
+	seq := l.coldSeq
+	l.coldHead++
+	l.coldN--
+	l.coldSeq++
+	if l.coldHead == coldChunk {
+		l.cold[0] = nil
+		l.cold = l.cold[1:]
+		l.coldHead = 0
+	}
+	if l.coldN == 0 {
+		l.cold, l.coldHead = nil, 0
+	}
+	size := int64(c.meta & coldSizeMask)
+	l.bytes -= size
+	l.coldBytes -= size
+	return seq, c
+}
+
+// purge drops every ready message. fn sees each one first, so the caller
+// can release what it holds (store records).
+func (l *messageList) purge(hot func(entry), cold func(coldEntry)) int {
 	n := l.Len()
+	for _, e := range l.requeued {
+		hot(e)
+	}
+	for i := 0; i < l.n; i++ {
+		hot(l.ring[(l.head+i)%len(l.ring)])
+	}
+	for i := 0; i < l.coldN; i++ {
+		idx := l.coldHead + i
+		cold(l.cold[idx/coldChunk][idx%coldChunk])
+	}
 	*l = messageList{}
 	return n
 }
@@ -97,13 +210,4 @@ func (h *seqHeap) Pop() any {
 	old[len(old)-1] = entry{}
 	*h = old[:len(old)-1]
 	return e
-}
-
-// peek returns the message pop would return, without removing it. The list
-// must not be empty.
-func (l *messageList) peek() entry {
-	if len(l.requeued) > 0 && (l.n == 0 || l.requeued[0].seq < l.ring[l.head].seq) {
-		return l.requeued[0]
-	}
-	return l.ring[l.head]
 }

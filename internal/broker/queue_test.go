@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/warrenmq/warren/internal/message"
+	"github.com/warrenmq/warren/internal/store"
 )
 
 // fakeSink accepts up to credit deliveries, recording them.
@@ -165,29 +166,47 @@ func TestAutoDeleteAndServerCancel(t *testing.T) {
 
 func TestMessageListOrder(t *testing.T) {
 	var l messageList
-	for i := uint64(1); i <= 100; i++ {
-		l.push(entry{seq: i, msg: msg("x")})
+	seq := uint64(0)
+	for i := 0; i < 50; i++ {
+		seq++
+		l.pushHot(entry{seq: seq, msg: msg("x")})
+	}
+	for i := 0; i < 5000; i++ { // spans two cold chunks
+		seq++
+		l.pushCold(seq, coldEntry{pos: store.Pos{Off: uint32(seq)}, meta: 1})
 	}
 	var taken []entry
-	for i := 0; i < 50; i++ {
-		e, _ := l.pop()
-		taken = append(taken, e)
+	for i := 0; i < 30; i++ {
+		taken = append(taken, l.popHot())
 	}
 	for i := len(taken) - 1; i >= 0; i -= 3 {
 		l.requeue(taken[i])
 	}
 	prev := uint64(0)
 	for l.Len() > 0 {
-		if p := l.peek(); true {
-			e, _ := l.pop()
-			if e.seq != p.seq || e.seq <= prev {
-				t.Fatalf("out of order: %d after %d", e.seq, prev)
+		var got uint64
+		switch l.next() {
+		case 1, 2:
+			p := l.peekHot()
+			e := l.popHot()
+			if e.seq != p.seq {
+				t.Fatal("peek and pop disagree")
 			}
-			prev = e.seq
+			got = e.seq
+		case 3:
+			s, c := l.popCold()
+			if uint64(c.pos.Off) != s {
+				t.Fatalf("cold seq %d holds entry %d", s, c.pos.Off)
+			}
+			got = s
 		}
+		if got <= prev {
+			t.Fatalf("out of order: %d after %d", got, prev)
+		}
+		prev = got
 	}
-	if l.Bytes() != 0 {
-		t.Fatalf("bytes %d", l.Bytes())
+	if l.Bytes() != 0 || l.hotBytes != 0 || l.coldBytes != 0 {
+		t.Fatalf("bytes %d %d %d", l.Bytes(), l.hotBytes, l.coldBytes)
 	}
 }
 

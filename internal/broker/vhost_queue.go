@@ -141,7 +141,8 @@ func (v *VHost) deleteQueueLocked(q *Queue) (int, []*Consumer, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.deleted = true
-	n := q.ready.purge()
+	n := q.purgeLocked()
+	q.removeLogLocked()
 	cancelled := q.consumers
 	q.consumers = nil
 	return n, cancelled, nil

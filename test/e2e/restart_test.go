@@ -93,3 +93,79 @@ func TestDefinitionsSurviveRestart(t *testing.T) {
 	}
 	t.Fatal("durable binding lost")
 }
+
+// Confirmed persistent messages on a durable queue survive a restart, in
+// order; transient ones and acknowledged ones do not come back.
+func TestMessagesSurviveRestart(t *testing.T) {
+	if external() {
+		t.Skip("restarts an embedded broker")
+	}
+	dir := t.TempDir()
+	url, stop := startAt(t, dir)
+	conn, err := amqp.Dial(url)
+	must(t, err)
+	ch, err := conn.Channel()
+	must(t, err)
+	_, err = ch.QueueDeclare("pq", true, false, false, false, nil)
+	must(t, err)
+	must(t, ch.Confirm(false))
+	ctx := context.Background()
+	const n = 500
+	for i := 0; i < n; i++ {
+		mode := amqp.Persistent
+		if i%5 == 4 {
+			mode = amqp.Transient
+		}
+		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", "pq", false, false,
+			amqp.Publishing{DeliveryMode: mode, Body: []byte(fmt.Sprint(i)), Headers: amqp.Table{"i": int32(i)}})
+		must(t, err)
+		if i == n-1 {
+			if ok, err := dc.WaitContext(ctx); !ok || err != nil {
+				t.Fatalf("last confirm: %v %v", ok, err)
+			}
+		}
+	}
+	// Ack the first 10.
+	for i := 0; i < 10; i++ {
+		d, ok, err := ch.Get("pq", false)
+		if !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		must(t, d.Ack(false))
+	}
+	must(t, ch.Close()) // acks are processed before close-ok
+	conn.Close()
+	stop()
+
+	url, _ = startAt(t, dir)
+	conn, err = amqp.Dial(url)
+	must(t, err)
+	defer conn.Close()
+	ch, err = conn.Channel()
+	must(t, err)
+	q, err := ch.QueueDeclarePassive("pq", true, false, false, false, nil)
+	must(t, err)
+	want := 0
+	for i := 10; i < n; i++ {
+		if i%5 != 4 {
+			want++
+		}
+	}
+	if q.Messages != want {
+		t.Fatalf("%d messages after restart, want %d", q.Messages, want)
+	}
+	next := 10
+	for i := 0; i < want; i++ {
+		d, ok, err := ch.Get("pq", true)
+		if !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		for next%5 == 4 {
+			next++
+		}
+		if string(d.Body) != fmt.Sprint(next) || d.Headers["i"] != int32(next) || d.DeliveryMode != amqp.Persistent {
+			t.Fatalf("got %q %v mode %d, want %d", d.Body, d.Headers, d.DeliveryMode, next)
+		}
+		next++
+	}
+}
