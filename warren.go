@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/warrenmq/warren/internal/alarm"
 	"github.com/warrenmq/warren/internal/amqp091"
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
@@ -36,6 +38,14 @@ type Config struct {
 	// guarantee, at most one fsync round per 10 ms), "none" (never: the
 	// operating system writes them back; RabbitMQ's weaker guarantee).
 	SyncMode string
+	// MemoryHighWatermark is the memory use at which publishers are
+	// blocked: a fraction of total RAM ("0.4", the default) or a size
+	// ("2GiB"). "0" disables the memory alarm.
+	MemoryHighWatermark string
+	// DiskFreeLimit is the free space under DataDir below which
+	// publishers are blocked (default "50MB"; "0" disables).
+	DiskFreeLimit string
+
 	// MessageMemoryLimit bounds the bytes of queued messages kept in
 	// memory across queues (default 256 MiB), QueueMessageMemoryLimit
 	// within one queue (16 MiB); the rest wait on disk.
@@ -51,12 +61,15 @@ type Config struct {
 
 // Server is a running broker.
 type Server struct {
-	log    *slog.Logger
-	broker *broker.Broker
-	users  *auth.Store
-	meta   *meta.Log    // nil without a data directory
-	store  *store.Store // nil without a data directory
-	amqp   *amqp091.Server
+	log     *slog.Logger
+	broker  *broker.Broker
+	users   *auth.Store
+	alarms  *alarm.Set
+	monitor *alarm.Monitor
+	stopMon chan struct{}
+	meta    *meta.Log    // nil without a data directory
+	store   *store.Store // nil without a data directory
+	amqp    *amqp091.Server
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -114,7 +127,12 @@ func New(cfg Config) (*Server, error) {
 		s.closeStores()
 		return nil, err
 	}
+	if err := s.startAlarms(cfg); err != nil {
+		s.closeStores()
+		return nil, err
+	}
 	s.amqp = amqp091.NewServer(amqp091.Config{
+		Alarms:           s.alarms,
 		Broker:           b,
 		Users:            users,
 		Logger:           log,
@@ -187,6 +205,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	err := s.amqp.Shutdown(ctx)
 	s.wg.Wait()
+	s.stopAlarms()
 	if cerr := s.closeStores(); err == nil {
 		err = cerr
 	}
@@ -283,3 +302,52 @@ func (s *Server) recoverMessages(queues []*broker.Queue) error {
 
 // ConnectionCount returns the number of open client connections.
 func (s *Server) ConnectionCount() int { return s.amqp.ConnectionCount() }
+
+// startAlarms starts the memory and disk monitor. The Go runtime's soft
+// memory limit is set to the watermark as well, so the collector works
+// harder before the alarm has to block anyone.
+func (s *Server) startAlarms(cfg Config) error {
+	s.alarms = alarm.NewSet(s.log)
+	total, err := alarm.TotalMemory()
+	if err != nil {
+		total = 0
+	}
+	mw := cfg.MemoryHighWatermark
+	if mw == "" {
+		mw = "0.4"
+	}
+	memLimit, err := alarm.ParseLimit(mw, total)
+	if err != nil {
+		return fmt.Errorf("warren: memory high watermark: %w", err)
+	}
+	df := cfg.DiskFreeLimit
+	if df == "" {
+		df = "50MB"
+	}
+	diskLimit, err := alarm.ParseSize(df)
+	if err != nil {
+		return fmt.Errorf("warren: disk free limit: %w", err)
+	}
+	if memLimit > 0 {
+		debug.SetMemoryLimit(memLimit)
+	}
+	s.monitor = &alarm.Monitor{Set: s.alarms, MemoryLimit: memLimit, DiskFreeLimit: diskLimit, Dir: cfg.DataDir, Log: s.log}
+	s.stopMon = make(chan struct{})
+	go s.monitor.Run(s.stopMon)
+	s.log.Info("resource limits", "memory_high_watermark", memLimit, "disk_free_limit", diskLimit)
+	return nil
+}
+
+func (s *Server) stopAlarms() {
+	if s.stopMon != nil {
+		close(s.stopMon)
+		s.stopMon = nil
+	}
+}
+
+// RaiseAlarm raises or clears a resource alarm by hand, for tests and
+// operators. The monitor owns "memory" and "disk" and re-evaluates them
+// every second; other names stay until cleared.
+func (s *Server) RaiseAlarm(resource string, on bool) {
+	s.alarms.Raise(alarm.Resource(resource), on)
+}

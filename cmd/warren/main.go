@@ -58,16 +58,19 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	srv, err := warren.New(warren.Config{
-		Logger:           log,
-		DataDir:          cfg.DataDir,
-		DefaultUser:      cfg.DefaultUser,
-		DefaultPass:      cfg.DefaultPass,
-		FrameMax:         cfg.FrameMax,
-		ChannelMax:       cfg.ChannelMax,
-		Heartbeat:        cfg.Heartbeat,
-		MaxMessageSize:   cfg.MaxMessageSize,
-		HandshakeTimeout: cfg.HandshakeTimeout,
-		Version:          version,
+		Logger:              log,
+		DataDir:             cfg.DataDir,
+		DefaultUser:         cfg.DefaultUser,
+		DefaultPass:         cfg.DefaultPass,
+		FrameMax:            cfg.FrameMax,
+		ChannelMax:          cfg.ChannelMax,
+		Heartbeat:           cfg.Heartbeat,
+		MaxMessageSize:      cfg.MaxMessageSize,
+		HandshakeTimeout:    cfg.HandshakeTimeout,
+		SyncMode:            cfg.SyncMode,
+		MemoryHighWatermark: cfg.MemoryHighWater,
+		DiskFreeLimit:       cfg.DiskFreeLimit,
+		Version:             version,
 	})
 	if err != nil {
 		log.Error("start failed", "err", err)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/warrenmq/warren/internal/alarm"
 	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
@@ -55,6 +56,8 @@ type conn struct {
 	// forced is set by forceClose from another goroutine; the reader
 	// notices it through the read deadline.
 	forced atomic.Pointer[string]
+	// forcedCh is closed by forceClose, waking a reader blocked by an alarm.
+	forcedCh chan struct{}
 	// writerStarted is set once the writer goroutine runs; before that
 	// (no valid protocol header yet) teardown has nothing to drain.
 	writerStarted bool
@@ -74,6 +77,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		out:      newOutbound(),
 		channels: make(map[uint16]*channel),
 		frameMax: wire.FrameMinSize,
+		forcedCh: make(chan struct{}),
 	}
 }
 
@@ -261,6 +265,7 @@ func (c *conn) forceClose(reason string) {
 	if !c.forced.CompareAndSwap(nil, &reason) {
 		return
 	}
+	close(c.forcedCh)
 	c.send(0, &wire.ConnectionClose{ReplyCode: wire.ConnectionForced, ReplyText: "CONNECTION_FORCED - " + reason})
 	// Wake the reader: it sees forced and treats the connection as closing.
 	_ = c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
@@ -290,4 +295,46 @@ func (c *conn) flushConfirms() {
 		c.confirmDirty[i] = nil
 	}
 	c.confirmDirty = c.confirmDirty[:0]
+}
+
+// blockUntil holds a publishing connection while a resource alarm is
+// raised, as RabbitMQ does: the reader stops reading (so TCP pushes back
+// on the publisher), a client that advertised the connection.blocked
+// capability is told why, and heartbeat timeouts are suspended since the
+// client's heartbeats wait unread in the socket.
+func (c *conn) blockUntil(cleared <-chan struct{}, rs []alarm.Resource) error {
+	reason := "low on memory"
+	for _, r := range rs {
+		if r == alarm.Disk {
+			reason = "low on disk"
+		}
+	}
+	notify, _ := c.clientCaps["connection.blocked"].(bool)
+	c.flushConfirms()
+	if notify {
+		c.send(0, &wire.ConnectionBlocked{Reason: reason})
+	}
+	c.log.Info("connection blocked by resource alarm", "reason", reason)
+	_ = c.nc.SetReadDeadline(time.Time{})
+	for {
+		select {
+		case <-cleared:
+		case <-c.forcedCh:
+			return errConnDone
+		}
+		// Another alarm may have been raised meanwhile.
+		next, more := c.cfg().Alarms.Active()
+		if next == nil {
+			break
+		}
+		cleared, rs = next, more
+	}
+	if notify {
+		c.send(0, &wire.ConnectionUnblocked{})
+	}
+	c.log.Info("connection unblocked")
+	if c.heartbeat > 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
+	}
+	return nil
 }

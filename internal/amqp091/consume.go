@@ -283,9 +283,13 @@ func (ch *channel) basicReject(m *wire.BasicReject) error {
 	return nil
 }
 
-// basicRecover redelivers every unacknowledged message. RabbitMQ requeues
-// them in both modes (requeue=false is treated as requeue=true).
-func (ch *channel) basicRecover(_ bool, m wire.Method) error {
+// basicRecover redelivers every unacknowledged message by requeueing it.
+// Like RabbitMQ, Warren does not implement requeue=false (redelivery to the
+// same consumer without requeueing).
+func (ch *channel) basicRecover(requeue bool, m wire.Method) error {
+	if !requeue {
+		return newErr(wire.NotImplemented, "requeue=false").on(m)
+	}
 	ch.dmu.Lock()
 	ps := ch.unacked.takeAll()
 	for _, p := range ps {

@@ -43,6 +43,13 @@ func (c *conn) frame(f wire.Frame) error {
 		if m.ClassID() == wire.ClassConnection {
 			return newErr(wire.CommandInvalid, "connection method %s on channel %d", m.Name(), f.Channel).on(m)
 		}
+		if _, ok := m.(*wire.BasicPublish); ok && c.cfg().Alarms != nil {
+			if cleared, rs := c.cfg().Alarms.Active(); cleared != nil {
+				if err := c.blockUntil(cleared, rs); err != nil {
+					return err
+				}
+			}
+		}
 		ch := c.channels[f.Channel]
 		if ch == nil {
 			switch m := m.(type) {

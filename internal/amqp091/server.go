@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/warrenmq/warren/internal/alarm"
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
 )
@@ -31,6 +32,9 @@ type Config struct {
 	LoopbackUsers []string
 	// Version is reported in server properties.
 	Version string
+	// Alarms, when set, blocks publishing connections while a resource
+	// alarm is raised.
+	Alarms *alarm.Set
 }
 
 func (c *Config) setDefaults() {

@@ -88,10 +88,7 @@ func (q *Queue) removeLogLocked() {
 	if q.vhost.broker.store == nil {
 		return
 	}
-	if q.log != nil {
-		q.log.Close()
-		q.log = nil
-	}
+	q.log = nil // RemoveLog discards the open log itself
 	if err := q.vhost.broker.store.RemoveLog(LogName(q.vhost.name, q.name)); err != nil {
 		q.vhost.broker.log.Warn("removing queue log failed", "queue", q.name, "vhost", q.vhost.name, "err", err)
 	}

@@ -82,19 +82,21 @@ func (v *VHost) CheckExchange(name string) (*Exchange, error) {
 // DeclareExchange creates an exchange or checks that an existing one is
 // equivalent, with RabbitMQ's errors.
 func (v *VHost) DeclareExchange(s ExchangeSpec) (*Exchange, error) {
-	if s.Name == "" {
-		return nil, errorf(CodeAccessRefused, "operation not permitted on the default exchange")
-	}
-	if strings.HasPrefix(s.Name, "amq.") {
-		return nil, errorf(CodeAccessRefused, "exchange name '%s' contains reserved prefix 'amq.*'", s.Name)
-	}
+	// RabbitMQ's order: the type, then an existing exchange's equivalence,
+	// and the reserved names only for a new one.
 	if !ValidExchangeType(s.Type) {
 		return nil, errorf(CodeCommandInvalid, "unknown exchange type '%s'", s.Type)
+	}
+	if s.Name == "" {
+		return nil, errorf(CodeAccessRefused, "operation not permitted on the default exchange")
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if e, ok := v.exchanges[s.Name]; ok {
 		return e, e.checkEquivalent(s)
+	}
+	if strings.HasPrefix(s.Name, "amq.") {
+		return nil, errorf(CodeAccessRefused, "exchange name '%s' contains reserved prefix 'amq.*'", s.Name)
 	}
 	e := &Exchange{vhost: v, name: s.Name, typ: s.Type, durable: s.Durable, autoDelete: s.AutoDelete,
 		internal: s.Internal, args: s.Args, match: newMatcher(s.Type)}
@@ -133,8 +135,11 @@ func boolStr(b bool) string {
 
 // DeleteExchange deletes an exchange and every binding to or from it.
 func (v *VHost) DeleteExchange(name string, ifUnused bool) error {
-	if name == "" || strings.HasPrefix(name, "amq.") {
-		return errorf(CodeAccessRefused, "operation not permitted on exchange '%s' in vhost '%s'", name, v.name)
+	if name == "" {
+		return errorf(CodeAccessRefused, "operation not permitted on the default exchange")
+	}
+	if strings.HasPrefix(name, "amq.") {
+		return errorf(CodeAccessRefused, "deletion of system exchange '%s' in vhost '%s' not allowed", name, v.name)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()

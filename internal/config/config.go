@@ -25,6 +25,9 @@ type Config struct {
 	Heartbeat        time.Duration
 	MaxMessageSize   uint64
 	HandshakeTimeout time.Duration
+	SyncMode         string
+	MemoryHighWater  string
+	DiskFreeLimit    string
 }
 
 // Default returns the built-in defaults (RabbitMQ's where one exists).
@@ -41,6 +44,9 @@ func Default() Config {
 		Heartbeat:        60 * time.Second,
 		MaxMessageSize:   128 << 20,
 		HandshakeTimeout: 10 * time.Second,
+		SyncMode:         "always",
+		MemoryHighWater:  "0.4",
+		DiskFreeLimit:    "50MB",
 	}
 }
 
@@ -79,6 +85,9 @@ func (c *Config) settings() []setting {
 		{"heartbeat", "heartbeat offered to clients (e.g. 60s; 0 disables)", durSetter(&c.Heartbeat), c.Heartbeat.String()},
 		{"max-message-size", "largest message body accepted, bytes", uintSetter(func(v uint64) { c.MaxMessageSize = v }, 64), fmt.Sprint(c.MaxMessageSize)},
 		{"handshake-timeout", "time allowed from accept to connection.open", durSetter(&c.HandshakeTimeout), c.HandshakeTimeout.String()},
+		{"sync-mode", "fsync of persistent messages: always (before confirms), interval, none", strSetter(&c.SyncMode), c.SyncMode},
+		{"memory-high-watermark", "memory use that blocks publishers: fraction of RAM (0.4) or size (2GiB)", strSetter(&c.MemoryHighWater), c.MemoryHighWater},
+		{"disk-free-limit", "free disk under data-dir below which publishers are blocked (50MB)", strSetter(&c.DiskFreeLimit), c.DiskFreeLimit},
 	}
 }
 

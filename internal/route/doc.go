@@ -58,8 +58,8 @@
 //
 // # Headers
 //
-// Headers follows RabbitMQ 3.13 and later (rabbit_exchange_type_headers),
-// where a binding argument matches when the header is present and its value
-// is exactly equal (Erlang =:=) to the argument's decoded value; HeadersMatch
-// documents how that maps onto Go values.
+// Headers follows RabbitMQ 3.10, the reference broker this project checks
+// against (rabbit_exchange_type_headers): a binding argument matches when
+// the header is present and its value equals (Erlang ==) the argument's
+// decoded value; HeadersMatch documents how that maps onto Go values.
 package route

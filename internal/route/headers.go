@@ -130,15 +130,15 @@ func (b *headersBinding) matches(headers map[string]any) bool {
 //     whatever its value. Any other argument matches if the header is
 //     present with an equal value.
 //
-// Equality is RabbitMQ's exact term equality on decoded values, where an
-// AMQP integer is just an integer and a string is just a binary:
+// Equality is RabbitMQ 3.10's term equality (==) on decoded values, where
+// an AMQP integer is just an integer and a string is just a binary:
 //
 //   - All integer types compare by value: int8(1), uint16(1) and int64(1) are
 //     equal. uint64 (Warren's decoding of 'L') is read as the signed 64-bit
 //     value RabbitMQ decodes 'L' to, so uint64(1<<64-1) equals int64(-1).
-//   - Integers never equal floats: int32(1) does not match float64(1), as
-//     1 =:= 1.0 is false. (RabbitMQ 3.12 and earlier compared with ==, which
-//     matched them.) float32 and float64 compare by value, so float32(0.5)
+//   - An integer equals a float of the same value: int32(1) matches
+//     float64(1), as 1 == 1.0 in Erlang (RabbitMQ 3.13 moved to =:=, where
+//     it does not). float32 and float64 compare by value, so float32(0.5)
 //     equals float64(0.5) but float32(0.1) does not equal float64(0.1).
 //   - string and []byte are both binaries and compare by bytes.
 //   - bool equals only bool, void only void, a Decimal only an equal Decimal.

@@ -78,9 +78,10 @@ var headersCases = []struct {
 	{"uint64 is a signed long", m{"a": uint64(math.MaxUint64)}, m{"a": int64(-1)}, true},
 	{"int vs int16", m{"a": 7}, m{"a": int16(7)}, true},
 	{"different integers", m{"a": int64(2)}, m{"a": int64(3)}, false},
-	// Integers never equal floats (=:=); floats compare by value.
-	{"int vs float", m{"a": int32(1)}, m{"a": float64(1)}, false},
-	{"float vs int", m{"a": float64(1)}, m{"a": int64(1)}, false},
+	// Integers equal floats of the same value (3.10's ==); floats compare by value.
+	{"int vs float (3.10: 1 == 1.0)", m{"a": int32(1)}, m{"a": float64(1)}, true},
+	{"int vs other float", m{"a": int32(1)}, m{"a": float64(1.5)}, false},
+	{"float vs int", m{"a": float64(1)}, m{"a": int64(1)}, true},
 	{"float32 vs float64 exact", m{"a": float32(0.5)}, m{"a": float64(0.5)}, true},
 	{"float32 vs float64 inexact", m{"a": float32(0.1)}, m{"a": float64(0.1)}, false},
 	{"float64", m{"a": 1.5}, m{"a": 1.5}, true},

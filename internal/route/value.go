@@ -12,8 +12,19 @@ import (
 
 // valueEqual is equality between a binding argument and a header value at
 // the top level of a table, where RabbitMQ has dropped the AMQP type and
-// compares bare Erlang terms with =:=.
+// compares bare Erlang terms. The reference broker (RabbitMQ 3.10, the
+// version this project checks against) compares with ==, so an integer
+// equals a float of the same value (1 == 1.0); 3.13 moved to =:=.
 func valueEqual(a, b any) bool {
+	if x, ok := intOf(a); ok {
+		if y, ok := intOf(b); ok {
+			return x == y
+		}
+	}
+	if x, ok := numberOf(a); ok {
+		y, ok := numberOf(b)
+		return ok && x == y
+	}
 	switch x := a.(type) {
 	case string:
 		switch y := b.(type) {
@@ -231,4 +242,13 @@ func amqpTypeName(v any) string {
 		return "decimal"
 	}
 	return reflect.TypeOf(v).String()
+}
+
+// numberOf returns a numeric value as a float64 for Erlang's == between an
+// integer and a float. Integer pairs are compared exactly before this.
+func numberOf(v any) (float64, bool) {
+	if i, ok := intOf(v); ok {
+		return float64(i), true
+	}
+	return floatOf(v)
 }
