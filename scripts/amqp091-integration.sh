@@ -6,15 +6,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Tests not run, with the reason:
-#   TestRabbitMQ*ctl-style tests need `rabbitmqctl` (they skip themselves
-#   without RABBITMQ_RABBITMQCTL_PATH, so none are listed for that).
-SKIP='^$'
+#   - TestConnectionRecovery*: they drop connections through RabbitMQ's
+#     management API hard-wired to port 15672 (DELETE /api/connections/...),
+#     which Warren serves only once the management issue lands.
+#   - TestDeclareArgsRejectToDeadLetterQueue: needs dead-lettering
+#     (x-dead-letter-exchange), part of the queue-features issue.
+#   - TestRabbitMQQueueTTLGet, TestRabbitMQQueueNackMultipleRequeue,
+#     TestIntegrationRecoverNotImplemented: they run only when the server's
+#     product property is "RabbitMQ"; against any other product they return
+#     without closing their connection, and goleak then fails the whole
+#     run. Their behaviours (requeue on nack-multiple, recover
+#     requeue=false = 540) are covered by test/e2e.
+#   Tests that shell out to rabbitmqctl skip themselves (no
+#   RABBITMQ_RABBITMQCTL_PATH), so they need no entry here.
+SKIP='^(TestConnectionRecovery.*|TestDeclareArgsRejectToDeadLetterQueue|TestRabbitMQQueueTTLGet|TestRabbitMQQueueNackMultipleRequeue|TestIntegrationRecoverNotImplemented)$'
 
 version=$(go list -m -f '{{.Version}}' github.com/rabbitmq/amqp091-go)
 go mod download github.com/rabbitmq/amqp091-go
 src=$(go list -m -f '{{.Dir}}' github.com/rabbitmq/amqp091-go)
 work=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; cp "$work/test.log" /tmp/amqp091-integration-test.log 2>/dev/null; rm -rf "$work"' EXIT
 cp -r "$src" "$work/amqp091-go"
 chmod -R u+w "$work/amqp091-go"
 
@@ -44,7 +55,7 @@ fail=$(grep -c '^--- FAIL' "$work/test.log" || true)
 skip=$(grep -c '^--- SKIP' "$work/test.log" || true)
 echo "amqp091-go integration: $pass passed, $fail failed, $skip skipped"
 if [ $status -ne 0 ]; then
-  grep -B2 -A20 -E '^(--- FAIL|panic)' "$work/test.log" | head -200 || true
+  grep -B2 -A20 -E "^(--- FAIL|panic)|goleak|leaks" "$work/test.log" | head -200 || true
 fi
 if [ $status -ne 0 ]; then
   echo "--- warren log (tail)"; tail -50 "$work/warren.log"
