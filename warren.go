@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -47,8 +46,8 @@ type Config struct {
 	DiskFreeLimit string
 
 	// MessageMemoryLimit bounds the bytes of queued messages kept in
-	// memory across queues (default 256 MiB), QueueMessageMemoryLimit
-	// within one queue (16 MiB); the rest wait on disk.
+	// memory across queues (default 64 MiB), QueueMessageMemoryLimit
+	// within one queue (8 MiB); the rest wait on disk.
 	MessageMemoryLimit, QueueMessageMemoryLimit int64
 
 	FrameMax         uint32
@@ -303,9 +302,7 @@ func (s *Server) recoverMessages(queues []*broker.Queue) error {
 // ConnectionCount returns the number of open client connections.
 func (s *Server) ConnectionCount() int { return s.amqp.ConnectionCount() }
 
-// startAlarms starts the memory and disk monitor. The Go runtime's soft
-// memory limit is set to the watermark as well, so the collector works
-// harder before the alarm has to block anyone.
+// startAlarms starts the memory and disk monitor.
 func (s *Server) startAlarms(cfg Config) error {
 	s.alarms = alarm.NewSet(s.log)
 	total, err := alarm.TotalMemory()
@@ -328,9 +325,6 @@ func (s *Server) startAlarms(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("warren: disk free limit: %w", err)
 	}
-	if memLimit > 0 {
-		debug.SetMemoryLimit(memLimit)
-	}
 	s.monitor = &alarm.Monitor{Set: s.alarms, MemoryLimit: memLimit, DiskFreeLimit: diskLimit, Dir: cfg.DataDir, Log: s.log}
 	s.stopMon = make(chan struct{})
 	go s.monitor.Run(s.stopMon)
@@ -351,3 +345,7 @@ func (s *Server) stopAlarms() {
 func (s *Server) RaiseAlarm(resource string, on bool) {
 	s.alarms.Raise(alarm.Resource(resource), on)
 }
+
+// MemoryHighWatermarkBytes returns the memory alarm's threshold (0 when
+// disabled), for programs that also want to cap the Go heap there.
+func (s *Server) MemoryHighWatermarkBytes() int64 { return s.monitor.MemoryLimit }

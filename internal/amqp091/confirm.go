@@ -22,11 +22,12 @@ type confirmer struct {
 	ch *channel
 
 	mu        sync.Mutex
-	published uint64     // guarded by mu: highest seq assigned
-	waiting   []uint64   // guarded by mu: seqs awaiting a sync, ascending
-	barriers  []*barrier // guarded by mu: in registration order
-	nacks     []uint64   // guarded by mu: seqs to nack, not yet sent
-	ackSent   uint64     // guarded by mu: highest seq settled towards the client
+	published uint64          // guarded by mu: highest seq assigned
+	waiting   []uint64        // guarded by mu: seqs awaiting a sync, ascending
+	barriers  []*barrier      // guarded by mu: in registration order
+	nacks     []uint64        // guarded by mu: seqs to nack, not yet sent
+	ackSent   uint64          // guarded by mu: highest seq settled towards the client
+	nacked    map[uint64]bool // guarded by mu: nacked seqs above ackSent
 
 	// Reader-only: logs touched since the last barrier.
 	touched []*store.Log
@@ -39,11 +40,15 @@ type barrier struct {
 	err       error
 }
 
-// published records a publish and the logs it must wait for.
-func (c *confirmer) publish(seq uint64, logs []*store.Log) {
+// publish records a publish and the logs it must wait for; a rejected one
+// (x-overflow reject-publish) is nacked instead.
+func (c *confirmer) publish(seq uint64, logs []*store.Log, rejected bool) {
 	c.mu.Lock()
 	c.published = seq
-	if len(logs) > 0 {
+	if rejected {
+		c.nacks = append(c.nacks, seq)
+		logs = nil
+	} else if len(logs) > 0 {
 		c.waiting = append(c.waiting, seq)
 	}
 	c.mu.Unlock()
@@ -140,6 +145,24 @@ func (c *confirmer) flush() {
 	if frontier > c.ackSent {
 		c.ackSent = frontier
 	}
+	// An ack must not name a tag that was nacked: ack the highest safe
+	// tag below the frontier instead (multiple covers the rest; tags the
+	// client already saw nacked are no longer outstanding to it).
+	for _, s := range nacks {
+		if s > from {
+			c.nacked[s] = true
+		}
+	}
+	top := frontier
+	for top > from && c.nacked[top] {
+		top--
+	}
+	for s := range c.nacked {
+		if s <= frontier {
+			delete(c.nacked, s)
+		}
+	}
+	frontier = top
 	c.mu.Unlock()
 	if len(nacks) == 0 && frontier <= from {
 		return

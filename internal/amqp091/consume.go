@@ -82,7 +82,15 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 	cs := &consumerState{ch: ch, tag: tag, noAck: m.NoAck, prefetch: ch.consumerPrefetch}
 	// The consumer starts paused so that consume-ok reaches the wire before
 	// the first delivery; Resume then starts the flow.
-	c, err := q.Consume(broker.ConsumerSpec{Tag: tag, NoAck: m.NoAck, Exclusive: m.Exclusive, Sink: ch, Data: cs})
+	prio := 0
+	if v, ok := m.Arguments["x-priority"]; ok {
+		p, ok := intArg(v)
+		if !ok {
+			return newErr(wire.PreconditionFailed, "invalid arg 'x-priority' for queue '%s' in vhost '%s': {unacceptable_type,%T}", name, ch.conn.vhost.Name(), v).on(m)
+		}
+		prio = int(p)
+	}
+	c, err := q.Consume(broker.ConsumerSpec{Tag: tag, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio, Sink: ch, Data: cs})
 	if err != nil {
 		return fromBroker(err, m)
 	}
@@ -140,7 +148,7 @@ func (ch *channel) Deliver(c *broker.Consumer, d broker.Delivery) bool {
 	m := &ch.deliverScratch
 	*m = wire.BasicDeliver{ConsumerTag: cs.tag, DeliveryTag: tag, Redelivered: d.Redelivered,
 		Exchange: d.Msg.Exchange, RoutingKey: d.Msg.RoutingKey}
-	o.buf = appendContent(o.buf, ch.id, m, d.Msg.Props, d.Msg.Body, ch.conn.frameMax)
+	o.buf = appendContent(o.buf, ch.id, m, deliveryProps(d), d.Msg.Body, ch.conn.frameMax)
 	o.mu.Unlock()
 	o.signal()
 	if !cs.noAck {
@@ -200,8 +208,9 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 	ch.dmu.Unlock()
 	get := &wire.BasicGetOk{DeliveryTag: tag, Redelivered: d.Redelivered, Exchange: d.Msg.Exchange,
 		RoutingKey: d.Msg.RoutingKey, MessageCount: uint32(remaining)}
+	props := deliveryProps(d)
 	ch.conn.out.write(func(b []byte) []byte {
-		return appendContent(b, ch.id, get, d.Msg.Props, d.Msg.Body, ch.conn.frameMax)
+		return appendContent(b, ch.id, get, props, d.Msg.Body, ch.conn.frameMax)
 	})
 	return nil
 }
@@ -310,4 +319,46 @@ func (ch *channel) basicRecover(requeue bool, m wire.Method) error {
 		ch.send(&wire.BasicRecoverOk{})
 	}
 	return nil
+}
+
+// deliveryProps returns the properties to deliver d with: the publisher's
+// bytes, except that a redelivery from a queue with x-delivery-limit
+// carries the x-delivery-count header, as RabbitMQ's quorum queues do.
+func deliveryProps(d broker.Delivery) []byte {
+	if d.Deliveries == 0 || d.Queue.DeliveryLimit() < 0 {
+		return d.Msg.Props
+	}
+	var p wire.Properties
+	if err := p.Decode(d.Msg.Props); err != nil {
+		return d.Msg.Props
+	}
+	h := make(wire.Table, len(p.Headers)+1)
+	for k, v := range p.Headers {
+		h[k] = v
+	}
+	h["x-delivery-count"] = int64(d.Deliveries)
+	p.Headers = h
+	p.Set(wire.FlagHeaders)
+	return p.Append(nil)
+}
+
+// intArg reads an integer argument of any AMQP integer type.
+func intArg(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int8:
+		return int64(n), true
+	case uint8:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case uint16:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case uint32:
+		return int64(n), true
+	case int64:
+		return n, true
+	}
+	return 0, false
 }

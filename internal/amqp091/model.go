@@ -96,6 +96,9 @@ func (ch *channel) queueDeclare(m *wire.QueueDeclare) error {
 			return err2
 		}
 		q, err = v.QueueFor(name, ch.conn)
+		if err == nil {
+			q.Touch() // a redeclare renews an x-expires lease
+		}
 	} else {
 		q, _, err = v.DeclareQueue(broker.QueueSpec{
 			Name: m.Queue, Durable: m.Durable, Exclusive: m.Exclusive,

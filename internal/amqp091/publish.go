@@ -170,7 +170,7 @@ func (ch *channel) publish(msg *message.Message, mandatory bool, seq uint64) err
 	}
 	if seq > 0 {
 		// An unroutable message is confirmed too, after any basic.return.
-		ch.confirms.publish(seq, res.Logs)
+		ch.confirms.publish(seq, res.Logs, res.Rejected)
 		if !ch.confirmDirty {
 			ch.confirmDirty = true
 			ch.conn.confirmDirty = append(ch.conn.confirmDirty, ch)
@@ -194,7 +194,7 @@ func (ch *channel) confirmSelect(m *wire.ConfirmSelect) error {
 		return newErr(wire.PreconditionFailed, "cannot switch from tx to confirm mode").on(m)
 	}
 	ch.confirm = true
-	ch.confirms = &confirmer{ch: ch}
+	ch.confirms = &confirmer{ch: ch, nacked: make(map[uint64]bool)}
 	if !m.Nowait {
 		ch.send(&wire.ConfirmSelectOk{})
 	}

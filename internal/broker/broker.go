@@ -23,7 +23,7 @@ type Options struct {
 	Store *store.Store
 	// HotLimit bounds the bytes of queued messages kept in memory across
 	// all queues, and QueueHotLimit within one queue; the rest stay on
-	// disk until delivered. Zero means the defaults (256 MiB, 16 MiB).
+	// disk until delivered. Zero means the defaults (64 MiB, 8 MiB).
 	HotLimit, QueueHotLimit int64
 }
 

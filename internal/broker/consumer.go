@@ -20,6 +20,7 @@ type Consumer struct {
 	queue     *Queue
 	noAck     bool
 	exclusive bool
+	priority  int
 	sink      Sink
 	// Data is for the adapter (for example its channel); the core never
 	// reads it.
@@ -48,8 +49,11 @@ type ConsumerSpec struct {
 	Tag       string
 	NoAck     bool
 	Exclusive bool
-	Sink      Sink
-	Data      any
+	// Priority is the x-priority consume argument: higher-priority
+	// consumers get messages first while they have credit.
+	Priority int
+	Sink     Sink
+	Data     any
 }
 
 // Consume adds a consumer. It starts paused, so the adapter can confirm the
@@ -63,9 +67,21 @@ func (q *Queue) Consume(s ConsumerSpec) (*Consumer, error) {
 	if q.exclusiveC || (s.Exclusive && len(q.consumers) > 0) {
 		return nil, errorf(CodeAccessRefused, "queue '%s' in vhost '%s' in exclusive use", q.name, q.vhost.name)
 	}
-	c := &Consumer{tag: s.Tag, queue: q, noAck: s.NoAck, exclusive: s.Exclusive, sink: s.Sink, Data: s.Data}
+	c := &Consumer{tag: s.Tag, queue: q, noAck: s.NoAck, exclusive: s.Exclusive, priority: s.Priority, sink: s.Sink, Data: s.Data}
 	c.blocked.Store(true)
-	q.consumers = append(q.consumers, c)
+	// Keep consumers sorted by priority (stable, so registration order
+	// holds among equals); a single-active-consumer queue keeps pure
+	// registration order, the first being the active one.
+	i := len(q.consumers)
+	if !q.cfg.single {
+		for i > 0 && q.consumers[i-1].priority < c.priority {
+			i--
+		}
+	}
+	q.consumers = append(q.consumers, nil)
+	copy(q.consumers[i+1:], q.consumers[i:])
+	q.consumers[i] = c
+	q.touchLocked()
 	q.hadConsumer = true
 	q.exclusiveC = q.exclusiveC || s.Exclusive
 	return c, nil
@@ -107,8 +123,63 @@ func (c *Consumer) Cancel() {
 		q.rr = 0
 	}
 	autoDelete := removed && q.autoDelete && len(q.consumers) == 0 && !q.deleted
+	if removed && len(q.consumers) == 0 {
+		q.touchLocked() // x-expires counts from the last consumer leaving
+	}
+	if removed && q.cfg.single && len(q.consumers) > 0 && !q.deleted {
+		q.dispatchLocked() // the next consumer in line becomes active
+	}
 	q.mu.Unlock()
 	if autoDelete {
 		q.vhost.autoDeleteQueue(q)
 	}
+}
+
+// Priority returns the consumer's x-priority.
+func (c *Consumer) Priority() int { return c.priority }
+
+// Active reports whether the consumer may receive messages now: always,
+// except on a single-active-consumer queue, where only the first does.
+func (c *Consumer) Active() bool {
+	q := c.queue
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.cfg.single || (len(q.consumers) > 0 && q.consumers[0] == c)
+}
+
+// nextConsumerLocked returns the consumer to offer the next message to:
+// the highest-priority group with an unblocked consumer, round-robin
+// within it; nil when all are blocked. With single active consumer, only
+// the first registered consumer ever receives.
+func (q *Queue) nextConsumerLocked() *Consumer {
+	n := len(q.consumers)
+	if n == 0 {
+		return nil
+	}
+	if q.cfg.single {
+		if c := q.consumers[0]; !c.blocked.Load() {
+			return c
+		}
+		return nil
+	}
+	for gs := 0; gs < n; {
+		ge := gs + 1
+		for ge < n && q.consumers[ge].priority == q.consumers[gs].priority {
+			ge++
+		}
+		size := ge - gs
+		start := 0
+		if q.rr >= gs && q.rr < ge {
+			start = q.rr - gs
+		}
+		for k := 0; k < size; k++ {
+			idx := gs + (start+k)%size
+			if c := q.consumers[idx]; !c.blocked.Load() {
+				q.rr = gs + (idx-gs+1)%size
+				return c
+			}
+		}
+		gs = ge
+	}
+	return nil
 }

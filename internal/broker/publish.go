@@ -110,6 +110,9 @@ type PublishResult struct {
 	// Queues is the number of queues that took the message; zero means
 	// unroutable.
 	Queues int
+	// Rejected is set when a queue refused the message (x-overflow
+	// reject-publish): the publisher gets basic.nack under confirms.
+	Rejected bool
 	// Logs must all sync before the message may be confirmed (persistent
 	// message on durable queues). Valid until the next call with r.
 	Logs []*store.Log
@@ -127,13 +130,16 @@ func (v *VHost) Publish(r *Router, m *message.Message) (PublishResult, error) {
 	r.logs = r.logs[:0]
 	res := PublishResult{}
 	for _, q := range qs {
-		ok, log, err := q.Publish(m)
+		st, log, err := q.Publish(m)
 		if err != nil {
 			v.broker.log.Error("enqueue failed", "queue", q.name, "vhost", v.name, "err", err)
 			return res, errorf(CodeInternalError, "failed to enqueue message on queue '%s' in vhost '%s': %v", q.name, v.name, err)
 		}
-		if ok {
+		switch st {
+		case Queued:
 			res.Queues++
+		case Rejected:
+			res.Rejected = true
 		}
 		if log != nil {
 			r.logs = append(r.logs, log)

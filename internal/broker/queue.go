@@ -3,6 +3,7 @@ package broker
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/warrenmq/warren/internal/message"
 	"github.com/warrenmq/warren/internal/store"
@@ -31,17 +32,23 @@ type Queue struct {
 	args       Table
 	owner      any
 
+	cfg        queueConfig // from arguments; immutable
+
 	mu          sync.Mutex
 	log         *store.Log // the queue's message log; opened on first use
 	logErr      error      // a failure opening or writing the log
-	ready       messageList
+	levels      []messageList // one per priority level, highest last
 	unacked     int // delivered, awaiting ack
-	consumers   []*Consumer
-	rr          int // round-robin cursor into consumers
-	nextSeq     uint64
-	hadConsumer bool // auto-delete applies only after a first consumer
-	exclusiveC  bool // a consumer holds basic.consume exclusive
+	consumers   []*Consumer // sorted by priority, highest first; stable
+	rr          int         // round-robin cursor into consumers
+	hadConsumer bool        // auto-delete applies only after a first consumer
+	exclusiveC  bool        // a consumer holds basic.consume exclusive
 	deleted     bool
+	expiries    expiryHeap // per-message TTLs that may fire behind the head
+	timer       *time.Timer
+	timerAt     int64 // unix ms the timer is set for; 0 none
+	lastUsed    int64 // unix ms of the last use, for x-expires
+	dead        []deadLetter // collected under mu, published after unlock
 
 	Stats QueueStats
 }
@@ -78,19 +85,139 @@ func (q *Queue) Owner() any { return q.owner }
 func (q *Queue) Counts() (ready, unacked, consumers int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.ready.Len(), q.unacked, len(q.consumers)
+	return q.readyLenLocked(), q.unacked, len(q.consumers)
 }
 
 // ReadyBytes returns the body bytes of ready messages.
 func (q *Queue) ReadyBytes() int64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.ready.Bytes()
+	return q.readyBytesLocked()
+}
+
+func (q *Queue) readyLenLocked() int {
+	n := 0
+	for i := range q.levels {
+		n += q.levels[i].Len()
+	}
+	return n
+}
+
+func (q *Queue) readyBytesLocked() int64 {
+	var n int64
+	for i := range q.levels {
+		n += q.levels[i].Bytes()
+	}
+	return n
 }
 
 // accessibleBy reports whether owner may use the queue.
 func (q *Queue) accessibleBy(owner any) bool {
 	return !q.exclusive || q.owner == owner
+}
+
+// level returns the list for a message priority (RabbitMQ caps priorities
+// above the queue's maximum to the maximum).
+func (q *Queue) level(prio uint8) int {
+	if int(prio) >= len(q.levels) {
+		return len(q.levels) - 1
+	}
+	return int(prio)
+}
+
+func nowMs(b *Broker) int64 { return b.now().UnixMilli() }
+
+// expiryOf is when a message published now stops being deliverable: the
+// lower of the queue's and the message's TTL, as in RabbitMQ.
+func (q *Queue) expiryOf(m *message.Message, enqueued int64) int64 {
+	ttl := q.cfg.messageTTL
+	if m.Expiration >= 0 && (ttl < 0 || m.Expiration < ttl) {
+		ttl = m.Expiration
+	}
+	if ttl < 0 {
+		return 0
+	}
+	return enqueued + ttl
+}
+
+// PublishStatus says what a queue did with a published message.
+type PublishStatus int
+
+const (
+	Queued   PublishStatus = iota // enqueued (or delivered)
+	Gone                          // the queue was deleted meanwhile
+	Rejected                      // refused by x-overflow reject-publish
+)
+
+// Publish enqueues a message. A non-nil log means the message was written
+// for durability and is safe only once that log has synced (the caller
+// confirms after Log.SyncAsync). An error means the store failed; the
+// message is not queued.
+func (q *Queue) Publish(m *message.Message) (st PublishStatus, log *store.Log, err error) {
+	q.mu.Lock()
+	st, log, err = q.publishLocked(m)
+	dead := q.takeDeadLocked()
+	q.mu.Unlock()
+	q.vhost.deadLetter(dead)
+	return st, log, err
+}
+
+func (q *Queue) publishLocked(m *message.Message) (PublishStatus, *store.Log, error) {
+	if q.deleted {
+		return Gone, nil, nil
+	}
+	b := q.vhost.broker
+	now := nowMs(b)
+	if q.cfg.overflow != OverflowDropHead && q.wouldOverflowLocked(m) {
+		if q.cfg.overflow == OverflowRejectPublishDLX {
+			q.deadLocked(m, reasonMaxLen)
+		}
+		return Rejected, nil, nil
+	}
+	expires := q.expiryOf(m, now)
+	if expires != 0 && expires <= now && len(q.consumers) == 0 {
+		// TTL 0 with nobody to take it: RabbitMQ expires it at once.
+		q.Stats.Published.Add(1)
+		q.deadLocked(m, reasonExpired)
+		return Queued, nil, nil
+	}
+	l := &q.levels[q.level(m.Priority)]
+	durable := m.Persistent() && q.durable && b.store != nil
+	cold := b.store != nil && (l.ColdLen() > 0 || !b.hotAllowed(l, memCharge(m)))
+	var pos store.Pos
+	stored := false
+	if durable || cold {
+		var err error
+		if pos, err = q.appendLocked(m, now); err != nil {
+			return Gone, nil, err
+		}
+		stored = true
+	}
+	l.nextSeq++
+	seq := l.nextSeq
+	if cold {
+		l.pushCold(seq, coldEntry{pos: pos, meta: uint32(len(m.Body)) & coldSizeMask})
+	} else {
+		l.pushHot(entry{seq: seq, msg: m, pos: pos, stored: stored, expires: expires})
+		b.hotBytes.Add(memCharge(m))
+	}
+	if expires != 0 && (m.Expiration >= 0 || cold) {
+		// Per-message TTLs can fall due behind the head; so can anything
+		// cold, whose expiry is not in memory otherwise.
+		q.expiries.push(expiry{at: expires, seq: seq, level: uint8(q.level(m.Priority))})
+	}
+	q.Stats.Published.Add(1)
+	if len(q.consumers) > 0 {
+		q.dispatchLocked()
+	}
+	q.enforceLimitsLocked()
+	if expires != 0 {
+		q.scheduleLocked(expires)
+	}
+	if durable {
+		return Queued, q.log, nil
+	}
+	return Queued, nil, nil
 }
 
 // Delivery is a message handed to a consumer or fetched by basic.get. The
@@ -100,109 +227,106 @@ type Delivery struct {
 	Msg         *message.Message
 	Seq         uint64
 	Redelivered bool
-	pos         store.Pos
-	stored      bool
+	// Deliveries is how many times the message was delivered before this
+	// one (RabbitMQ's x-delivery-count, for queues with a delivery limit).
+	Deliveries uint32
+	pos        store.Pos
+	stored     bool
+	level      uint8
+	expires    int64
 }
 
-func (e *entry) delivery(q *Queue) Delivery {
-	return Delivery{Queue: q, Msg: e.msg, Seq: e.seq, Redelivered: e.redelivered, pos: e.pos, stored: e.stored}
+func (e *entry) delivery(q *Queue, level int) Delivery {
+	return Delivery{Queue: q, Msg: e.msg, Seq: e.seq, Redelivered: e.redelivered, Deliveries: e.deliveries,
+		pos: e.pos, stored: e.stored, level: uint8(level), expires: e.expires}
 }
 
-// Publish enqueues a message. A non-nil log means the message was written
-// for durability and is safe only once that log has synced (the caller
-// confirms after Log.SyncAsync). ok is false if the queue was deleted
-// meanwhile. An error means the store failed; the message is not queued.
-func (q *Queue) Publish(m *message.Message) (ok bool, log *store.Log, err error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.deleted {
-		return false, nil, nil
-	}
-	durable := m.Persistent() && q.durable && q.vhost.broker.store != nil
-	cold := q.vhost.broker.store != nil && (q.ready.ColdLen() > 0 || !q.vhost.broker.hotAllowed(&q.ready, memCharge(m)))
-	var pos store.Pos
-	stored := false
-	if durable || cold {
-		if pos, err = q.appendLocked(m); err != nil {
-			return false, nil, err
-		}
-		stored = true
-	}
-	q.nextSeq++
-	if cold {
-		q.ready.pushCold(q.nextSeq, coldEntry{pos: pos, meta: uint32(len(m.Body)) & coldSizeMask})
-	} else {
-		q.ready.pushHot(entry{seq: q.nextSeq, msg: m, pos: pos, stored: stored})
-		q.vhost.broker.hotBytes.Add(memCharge(m))
-	}
-	q.Stats.Published.Add(1)
-	if len(q.consumers) > 0 {
-		q.dispatchLocked()
-	}
-	if durable {
-		return true, q.log, nil
-	}
-	return true, nil, nil
-}
-
-// dispatchLocked hands ready messages to consumers with credit, in
-// round-robin order, until either runs out.
+// dispatchLocked hands ready messages to consumers with credit, highest
+// consumer priority first and round-robin among equals, until either runs
+// out.
 func (q *Queue) dispatchLocked() {
-	for q.ready.Len() > 0 {
-		c := q.nextConsumerLocked()
-		if c == nil {
+	now := nowMs(q.vhost.broker)
+	for q.readyLenLocked() > 0 {
+		// Find the message first: choosing a consumer advances the
+		// round-robin cursor.
+		e, lvl, ok := q.peekLocked(now)
+		if !ok {
 			return
 		}
-		e, ok := q.peekLocked()
-		if !ok {
+		c := q.nextConsumerLocked()
+		if c == nil {
 			return
 		}
 		// Mark blocked before offering: a sink that refuses may see credit
 		// return on another goroutine before this one could mark it, and
 		// that goroutine's Resume must find the flag set.
 		c.blocked.Store(true)
-		if !c.sink.Deliver(c, e.delivery(q)) {
+		if !c.sink.Deliver(c, e.delivery(q, lvl)) {
 			continue
 		}
 		c.blocked.Store(false)
-		q.takeLocked(c.noAck)
+		q.takeLocked(lvl, c.noAck)
 	}
 }
 
-// peekLocked returns the next ready message, loading it from disk when
-// its body is not in memory. A message that cannot be read is dropped
-// (and logged) so one bad record does not stall the queue.
-func (q *Queue) peekLocked() (entry, bool) {
-	for {
-		switch q.ready.next() {
-		case 0:
-			return entry{}, false
-		case 1, 2:
-			return q.ready.peekHot(), true
-		case 3:
-			if err := q.refillLocked(); err != nil {
-				q.vhost.broker.log.Error("queue message unreadable, dropped", "queue", q.name, "vhost", q.vhost.name, "err", err)
+// peekLocked returns the next deliverable message and its level, loading
+// it from disk when its body is not in memory and expiring (dead-lettering)
+// any that are past their TTL on the way. A message that cannot be read is
+// dropped (and logged) so one bad record does not stall the queue.
+func (q *Queue) peekLocked(now int64) (entry, int, bool) {
+	for lvl := len(q.levels) - 1; lvl >= 0; lvl-- {
+		l := &q.levels[lvl]
+		for {
+			switch l.next() {
+			case 0:
+			case 1, 2:
+				e := l.peekHot()
+				if e.dead {
+					l.popHot()
+					q.settleStoredLocked(e.stored, e.pos)
+					continue
+				}
+				if e.expires != 0 && e.expires <= now {
+					l.popHot()
+					q.vhost.broker.hotBytes.Add(-memCharge(e.msg))
+					q.settleStoredLocked(e.stored, e.pos)
+					q.deadLocked(e.msg, reasonExpired)
+					continue
+				}
+				return e, lvl, true
+			case 3:
+				if err := q.refillLocked(l, now); err != nil {
+					q.vhost.broker.log.Error("queue message unreadable, dropped", "queue", q.name, "vhost", q.vhost.name, "err", err)
+				}
+				continue
 			}
+			break
 		}
 	}
+	return entry{}, 0, false
 }
 
 // refillBytes bounds how much one refill loads from disk.
 const refillBytes = 1 << 20
 
-// refillLocked moves the oldest cold messages into memory.
-func (q *Queue) refillLocked() error {
+// refillLocked moves the oldest cold messages of l into memory.
+func (q *Queue) refillLocked(l *messageList, now int64) error {
 	var loaded int64
-	for q.ready.ColdLen() > 0 && q.ready.n < 256 && loaded < refillBytes {
-		seq, c := q.ready.popCold()
+	for l.ColdLen() > 0 && l.n < 256 && loaded < refillBytes {
+		seq, c := l.popCold()
+		if c.meta&coldDead != 0 {
+			q.settleStoredLocked(true, c.pos)
+			continue
+		}
 		rec, err := q.log.Read(c.pos)
 		if err != nil {
-			_ = q.log.Ack(c.pos)
+			q.settleStoredLocked(true, c.pos)
 			return err
 		}
 		m := messageFromRecord(&rec)
-		e := entry{seq: seq, msg: m, pos: c.pos, stored: true, redelivered: c.meta&coldRedelivered != 0}
-		q.ready.pushHot(e)
+		e := entry{seq: seq, msg: m, pos: c.pos, stored: true, redelivered: c.meta&coldRedelivered != 0,
+			expires: q.expiryOf(m, rec.Timestamp)}
+		l.pushHot(e)
 		q.vhost.broker.hotBytes.Add(memCharge(m))
 		loaded += int64(len(m.Body))
 	}
@@ -210,8 +334,8 @@ func (q *Queue) refillLocked() error {
 }
 
 // takeLocked removes the message peekLocked returned, now delivered.
-func (q *Queue) takeLocked(noAck bool) entry {
-	e := q.ready.popHot()
+func (q *Queue) takeLocked(lvl int, noAck bool) entry {
+	e := q.levels[lvl].popHot()
 	q.vhost.broker.hotBytes.Add(-memCharge(e.msg))
 	if noAck {
 		q.settleStoredLocked(e.stored, e.pos)
@@ -234,32 +358,22 @@ func (q *Queue) settleStoredLocked(stored bool, pos store.Pos) {
 	}
 }
 
-// nextConsumerLocked returns the next unblocked consumer after the
-// round-robin cursor, or nil when all are blocked.
-func (q *Queue) nextConsumerLocked() *Consumer {
-	n := len(q.consumers)
-	for i := 0; i < n; i++ {
-		idx := (q.rr + i) % n
-		c := q.consumers[idx]
-		if !c.blocked.Load() {
-			q.rr = (idx + 1) % n
-			return c
-		}
-	}
-	return nil
-}
-
 // Get removes the next ready message for basic.get. With noAck false the
 // message counts as unacknowledged until settled. remaining is the number
 // of ready messages left.
 func (q *Queue) Get(noAck bool) (d Delivery, ok bool, remaining int) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, ok := q.peekLocked(); !ok {
-		return Delivery{}, false, 0
+	q.touchLocked()
+	e, lvl, ok := q.peekLocked(nowMs(q.vhost.broker))
+	if ok {
+		e = q.takeLocked(lvl, noAck)
+		d = e.delivery(q, lvl)
+		remaining = q.readyLenLocked()
 	}
-	e := q.takeLocked(noAck)
-	return e.delivery(q), true, q.ready.Len()
+	dead := q.takeDeadLocked()
+	q.mu.Unlock()
+	q.vhost.deadLetter(dead)
+	return d, ok, remaining
 }
 
 // Ack settles delivered messages as consumed.
@@ -277,33 +391,51 @@ func (q *Queue) Ack(ds ...Delivery) {
 }
 
 // Reject settles delivered messages as not consumed and not to be
-// requeued: they are dropped (dead-lettering arrives with the DLX feature).
+// requeued: they are dead-lettered (reason "rejected") when the queue has
+// a dead-letter exchange, else dropped.
 func (q *Queue) Reject(ds ...Delivery) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if q.deleted {
+		q.mu.Unlock()
 		return
 	}
 	for _, d := range ds {
 		q.settleStoredLocked(d.stored, d.pos)
+		q.deadLocked(d.Msg, reasonRejected)
 	}
 	q.unacked -= len(ds)
+	dead := q.takeDeadLocked()
+	q.mu.Unlock()
+	q.vhost.deadLetter(dead)
 }
 
 // Requeue returns delivered messages to their original positions, marked
-// redelivered, and dispatches them again.
+// redelivered, and dispatches them again. With x-delivery-limit, a message
+// delivered more often than the limit is dead-lettered instead (reason
+// "delivery_limit").
 func (q *Queue) Requeue(ds ...Delivery) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if q.deleted {
+		q.mu.Unlock()
 		return
 	}
+	b := q.vhost.broker
 	for _, d := range ds {
 		q.unacked--
-		q.ready.requeue(entry{seq: d.Seq, msg: d.Msg, pos: d.pos, stored: d.stored, redelivered: true})
-		q.vhost.broker.hotBytes.Add(memCharge(d.Msg))
+		n := d.Deliveries + 1
+		if q.cfg.deliveryLimit >= 0 && int64(n) > q.cfg.deliveryLimit {
+			q.settleStoredLocked(d.stored, d.pos)
+			q.deadLocked(d.Msg, reasonDeliveryLimit)
+			continue
+		}
+		q.levels[q.level(d.level)].requeue(entry{seq: d.Seq, msg: d.Msg, pos: d.pos, stored: d.stored,
+			redelivered: true, deliveries: n, expires: d.expires})
+		b.hotBytes.Add(memCharge(d.Msg))
 	}
 	q.dispatchLocked()
+	dead := q.takeDeadLocked()
+	q.mu.Unlock()
+	q.vhost.deadLetter(dead)
 }
 
 // Purge drops every ready message; unacknowledged ones are unaffected, as
@@ -316,10 +448,17 @@ func (q *Queue) Purge() int {
 
 func (q *Queue) purgeLocked() int {
 	b := q.vhost.broker
-	return q.ready.purge(func(e entry) {
-		b.hotBytes.Add(-memCharge(e.msg))
-		q.settleStoredLocked(e.stored, e.pos)
-	}, func(c coldEntry) {
-		q.settleStoredLocked(true, c.pos)
-	})
+	n := 0
+	for i := range q.levels {
+		n += q.levels[i].purge(func(e entry) {
+			if !e.dead {
+				b.hotBytes.Add(-memCharge(e.msg))
+			}
+			q.settleStoredLocked(e.stored, e.pos)
+		}, func(c coldEntry) {
+			q.settleStoredLocked(true, c.pos)
+		})
+	}
+	q.expiries = q.expiries[:0]
+	return n
 }

@@ -12,8 +12,11 @@ type entry struct {
 	seq         uint64 // position in publish order; requeue goes back here
 	msg         *message.Message
 	pos         store.Pos // where the message is in the queue's log, if stored
+	expires     int64     // unix ms after which it must not be delivered; 0 never
+	deliveries  uint32    // times delivered before (for x-delivery-limit)
 	stored      bool
 	redelivered bool
+	dead        bool // expired in place; skipped and released when reached
 }
 
 // coldEntry is a queued message whose body is only on disk: 16 bytes, no
@@ -25,7 +28,8 @@ type coldEntry struct {
 
 const (
 	coldRedelivered = 1 << 31
-	coldSizeMask    = coldRedelivered - 1
+	coldDead        = 1 << 30 // expired in place
+	coldSizeMask    = coldDead - 1
 	coldChunk       = 4096 // entries per chunk: 64 KiB, allocated as the queue grows
 )
 
@@ -46,13 +50,18 @@ type messageList struct {
 	coldN     int
 	coldSeq   uint64 // seq of the oldest cold entry
 	requeued  seqHeap
+	nextSeq   uint64 // last seq assigned in this list
+	deadHot   int    // dead entries still in ring
+	deadCold  int    // dead entries still in cold
 	bytes     int64 // body bytes of all ready messages
 	hotBytes  int64 // memory charged for hot and requeued messages
 	coldBytes int64 // body bytes of cold messages
 }
 
 // Len is the number of ready messages.
-func (l *messageList) Len() int { return l.n + l.coldN + len(l.requeued) }
+func (l *messageList) Len() int {
+	return l.n + l.coldN + len(l.requeued) - l.deadHot - l.deadCold
+}
 
 // Bytes is the sum of ready message body sizes.
 func (l *messageList) Bytes() int64 { return l.bytes }
@@ -154,6 +163,10 @@ func (l *messageList) popHot() entry {
 			l.ring, l.head = nil, 0 // release a large idle buffer
 		}
 	}
+	if e.dead {
+		l.deadHot-- // already uncounted when it died
+		return e
+	}
 	l.bytes -= int64(len(e.msg.Body))
 	l.hotBytes -= memCharge(e.msg)
 	return e
@@ -174,27 +187,97 @@ func (l *messageList) popCold() (uint64, coldEntry) {
 	if l.coldN == 0 {
 		l.cold, l.coldHead = nil, 0
 	}
+	if c.meta&coldDead != 0 {
+		l.deadCold--
+		return seq, c
+	}
 	size := int64(c.meta & coldSizeMask)
 	l.bytes -= size
 	l.coldBytes -= size
 	return seq, c
 }
 
-// purge drops every ready message. fn sees each one first, so the caller
-// can release what it holds (store records).
+// killHot marks the in-memory message with seq dead in place (it expired
+// behind the head) and returns it. ok is false if it is not in the ring.
+func (l *messageList) killHot(seq uint64) (entry, bool) {
+	if l.n == 0 {
+		return entry{}, false
+	}
+	// The ring is in seq order: binary search.
+	lo, hi := 0, l.n
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if l.ring[(l.head+mid)%len(l.ring)].seq < seq {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == l.n {
+		return entry{}, false
+	}
+	e := &l.ring[(l.head+lo)%len(l.ring)]
+	if e.seq != seq || e.dead {
+		return entry{}, false
+	}
+	out := *e
+	l.bytes -= int64(len(e.msg.Body))
+	l.hotBytes -= memCharge(e.msg)
+	e.msg, e.dead = nil, true
+	l.deadHot++
+	return out, true
+}
+
+// killCold marks the disk-only message with seq dead in place.
+func (l *messageList) killCold(seq uint64) (coldEntry, bool) {
+	if l.coldN == 0 || seq < l.coldSeq || seq >= l.coldSeq+uint64(l.coldN) {
+		return coldEntry{}, false
+	}
+	idx := l.coldHead + int(seq-l.coldSeq)
+	c := &l.cold[idx/coldChunk][idx%coldChunk]
+	if c.meta&coldDead != 0 {
+		return coldEntry{}, false
+	}
+	out := *c
+	size := int64(c.meta & coldSizeMask)
+	l.bytes -= size
+	l.coldBytes -= size
+	c.meta |= coldDead
+	l.deadCold++
+	return out, true
+}
+
+// killRequeued removes the requeued message with seq, if there.
+func (l *messageList) killRequeued(seq uint64) (entry, bool) {
+	for i, e := range l.requeued {
+		if e.seq == seq {
+			heap.Remove(&l.requeued, i)
+			l.bytes -= int64(len(e.msg.Body))
+			l.hotBytes -= memCharge(e.msg)
+			return e, true
+		}
+	}
+	return entry{}, false
+}
+
+// purge drops every ready message. The callbacks see each one first, dead
+// ones included (with a nil msg), so the caller can release what they hold
+// (store records, memory charges).
 func (l *messageList) purge(hot func(entry), cold func(coldEntry)) int {
 	n := l.Len()
 	for _, e := range l.requeued {
 		hot(e)
 	}
 	for i := 0; i < l.n; i++ {
-		hot(l.ring[(l.head+i)%len(l.ring)])
+		hot(l.ring[(l.head+i)%len(l.ring)]) // dead ones too: e.msg is nil
 	}
 	for i := 0; i < l.coldN; i++ {
 		idx := l.coldHead + i
-		cold(l.cold[idx/coldChunk][idx%coldChunk])
+		c := l.cold[idx/coldChunk][idx%coldChunk]
+		cold(c) // dead ones too: their records still need releasing
 	}
-	*l = messageList{}
+	seq := l.nextSeq
+	*l = messageList{nextSeq: seq}
 	return n
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/message"
 	"github.com/warrenmq/warren/internal/store"
 )
@@ -12,9 +13,14 @@ import (
 // Memory budgets for message bodies held in memory. Beyond them, queued
 // messages live only on disk and are read back when delivered, so memory
 // stays flat however deep the queues grow.
+//
+// The budgets are small on purpose: the Go collector lets the heap grow
+// to a multiple of live data, so every byte kept hot costs more than a
+// byte of RSS, while a consumer that keeps up is served from the hot ring
+// and a backlog is read from disk in batches at sequential speed anyway.
 const (
-	defaultHotLimit      = 256 << 20 // all queues together
-	defaultQueueHotLimit = 16 << 20  // one queue
+	defaultHotLimit      = 64 << 20 // all queues together
+	defaultQueueHotLimit = 8 << 20  // one queue
 )
 
 // hotAllowed reports whether a message of the given charge may be kept in
@@ -45,14 +51,14 @@ func (q *Queue) openLogLocked() (*store.Log, error) {
 }
 
 // appendLocked writes m to the queue's log.
-func (q *Queue) appendLocked(m *message.Message) (store.Pos, error) {
+func (q *Queue) appendLocked(m *message.Message, now int64) (store.Pos, error) {
 	l, err := q.openLogLocked()
 	if err != nil {
 		return store.Pos{}, err
 	}
 	rec := store.Record{
 		Persistent: m.Persistent() && q.durable,
-		Timestamp:  q.vhost.broker.now().UnixMilli(),
+		Timestamp:  now,
 		Expiration: m.Expiration,
 		Exchange:   m.Exchange,
 		RoutingKey: m.RoutingKey,
@@ -77,7 +83,9 @@ func messageFromRecord(r *store.Record) *message.Message {
 		Body:       r.Body,
 		Expiration: r.Expiration,
 	}
-	if r.Persistent {
+	if pp, err := wire.PeekProperties(r.Props); err == nil {
+		m.DeliveryMode, m.Priority = pp.DeliveryMode, pp.Priority
+	} else if r.Persistent {
 		m.DeliveryMode = 2
 	}
 	return m
@@ -109,9 +117,22 @@ func (q *Queue) RecoverMessages() (int, error) {
 		return 0, err
 	}
 	n := 0
+	now := nowMs(q.vhost.broker)
 	rep, err := l.Recover(func(p store.Pos, r *store.Record) error {
-		q.nextSeq++
-		q.ready.pushCold(q.nextSeq, coldEntry{pos: p, meta: uint32(len(r.Body))&coldSizeMask | coldRedelivered})
+		m := message.Message{Expiration: r.Expiration}
+		li := 0
+		if len(q.levels) > 1 {
+			if pp, err := wire.PeekProperties(r.Props); err == nil {
+				li = q.level(pp.Priority)
+			}
+		}
+		lvl := &q.levels[li]
+		lvl.nextSeq++
+		lvl.pushCold(lvl.nextSeq, coldEntry{pos: p, meta: uint32(len(r.Body))&coldSizeMask | coldRedelivered})
+		if exp := q.expiryOf(&m, r.Timestamp); exp != 0 {
+			q.expiries.push(expiry{at: exp, seq: lvl.nextSeq, level: uint8(li)})
+			q.scheduleLocked(max(exp, now))
+		}
 		n++
 		return nil
 	})

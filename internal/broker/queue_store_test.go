@@ -33,7 +33,7 @@ func TestQueueSpillsToDisk(t *testing.T) {
 	if b.HotBytes() > 32<<10 {
 		t.Fatalf("hot bytes %d over the queue budget", b.HotBytes())
 	}
-	if q.ready.ColdLen() == 0 {
+	if q.levels[0].ColdLen() == 0 {
 		t.Fatal("nothing went to disk")
 	}
 	for i := 0; i < n; i++ {

@@ -40,7 +40,12 @@ func (b *Broker) Restore(st *meta.State) ([]*Queue, error) {
 			if v == nil {
 				return nil, fmt.Errorf("restore: queue %q in unknown vhost %q", qd.Name, qd.VHost)
 			}
-			q := &Queue{vhost: v, name: qd.Name, durable: true, autoDelete: qd.AutoDelete, args: Table(qd.Args)}
+			cfg, perr := parseQueueArgs(qd.Name, qd.VHost, Table(qd.Args))
+			if perr != nil {
+				b.log.Warn("restored queue has invalid arguments; ignoring them", "queue", qd.Name, "err", perr)
+				cfg, _ = parseQueueArgs(qd.Name, qd.VHost, nil)
+			}
+			q := newQueue(v, qd.Name, true, false, qd.AutoDelete, Table(qd.Args), cfg)
 			v.mu.Lock()
 			v.queues[q.name] = q
 			v.mu.Unlock()

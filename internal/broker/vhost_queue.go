@@ -60,10 +60,17 @@ func (v *VHost) DeclareQueue(s QueueSpec) (q *Queue, created bool, err error) {
 		if !q.accessibleBy(s.Owner) || q.exclusive != s.Exclusive {
 			return nil, false, errLocked(v.name, s.Name)
 		}
-		return q, false, q.checkEquivalent(s)
+		if err := q.checkEquivalent(s); err != nil {
+			return nil, false, err
+		}
+		q.Touch()
+		return q, false, nil
 	}
-	q = &Queue{vhost: v, name: s.Name, durable: s.Durable, exclusive: s.Exclusive,
-		autoDelete: s.AutoDelete, args: s.Args}
+	cfg, err := parseQueueArgs(s.Name, v.name, s.Args)
+	if err != nil {
+		return nil, false, err
+	}
+	q = newQueue(v, s.Name, s.Durable, s.Exclusive, s.AutoDelete, s.Args, cfg)
 	if s.Exclusive {
 		q.owner = s.Owner
 	}
@@ -110,7 +117,7 @@ func (v *VHost) DeleteQueue(name string, owner any, ifUnused, ifEmpty bool) (int
 		v.mu.Unlock()
 		return 0, errorf(CodePreconditionFailed, "queue '%s' in vhost '%s' in use", name, v.name)
 	}
-	if ifEmpty && q.ready.Len()+q.unacked > 0 {
+	if ifEmpty && q.readyLenLocked()+q.unacked > 0 {
 		q.mu.Unlock()
 		v.mu.Unlock()
 		return 0, errorf(CodePreconditionFailed, "queue '%s' in vhost '%s' not empty", name, v.name)
@@ -186,4 +193,17 @@ func (v *VHost) DeleteExclusiveQueues(owner any) {
 	}
 	v.mu.Unlock()
 	notifyCancelled(cancelled)
+}
+
+// newQueue builds a queue with its levels and idle clock set up.
+func newQueue(v *VHost, name string, durable, exclusive, autoDelete bool, args Table, cfg queueConfig) *Queue {
+	q := &Queue{vhost: v, name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, args: args, cfg: cfg}
+	q.levels = make([]messageList, max(1, cfg.maxPriority+1))
+	q.lastUsed = nowMs(v.broker)
+	if cfg.expires >= 0 {
+		q.mu.Lock()
+		q.scheduleLocked(q.lastUsed + cfg.expires)
+		q.mu.Unlock()
+	}
+	return q
 }
