@@ -32,22 +32,22 @@ type Queue struct {
 	args       Table
 	owner      any
 
-	cfg        queueConfig // from arguments; immutable
+	cfg queueConfig // from arguments; immutable
 
 	mu          sync.Mutex
-	log         *store.Log // the queue's message log; opened on first use
-	logErr      error      // a failure opening or writing the log
+	log         *store.Log    // the queue's message log; opened on first use
+	logErr      error         // a failure opening or writing the log
 	levels      []messageList // one per priority level, highest last
-	unacked     int // delivered, awaiting ack
-	consumers   []*Consumer // sorted by priority, highest first; stable
-	rr          int         // round-robin cursor into consumers
-	hadConsumer bool        // auto-delete applies only after a first consumer
-	exclusiveC  bool        // a consumer holds basic.consume exclusive
+	unacked     int           // delivered, awaiting ack
+	consumers   []*Consumer   // sorted by priority, highest first; stable
+	rr          int           // round-robin cursor into consumers
+	hadConsumer bool          // auto-delete applies only after a first consumer
+	exclusiveC  bool          // a consumer holds basic.consume exclusive
 	deleted     bool
 	expiries    expiryHeap // per-message TTLs that may fire behind the head
 	timer       *time.Timer
-	timerAt     int64 // unix ms the timer is set for; 0 none
-	lastUsed    int64 // unix ms of the last use, for x-expires
+	timerAt     int64        // unix ms the timer is set for; 0 none
+	lastUsed    int64        // unix ms of the last use, for x-expires
 	dead        []deadLetter // collected under mu, published after unlock
 
 	Stats QueueStats

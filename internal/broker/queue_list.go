@@ -53,9 +53,9 @@ type messageList struct {
 	nextSeq   uint64 // last seq assigned in this list
 	deadHot   int    // dead entries still in ring
 	deadCold  int    // dead entries still in cold
-	bytes     int64 // body bytes of all ready messages
-	hotBytes  int64 // memory charged for hot and requeued messages
-	coldBytes int64 // body bytes of cold messages
+	bytes     int64  // body bytes of all ready messages
+	hotBytes  int64  // memory charged for hot and requeued messages
+	coldBytes int64  // body bytes of cold messages
 }
 
 // Len is the number of ready messages.
