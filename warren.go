@@ -50,6 +50,10 @@ type Config struct {
 	// within one queue (8 MiB); the rest wait on disk.
 	MessageMemoryLimit, QueueMessageMemoryLimit int64
 
+	// ConsumerTimeout closes a channel whose delivery waits longer than
+	// this for its ack (default 30 minutes; negative disables).
+	ConsumerTimeout time.Duration
+
 	FrameMax         uint32
 	ChannelMax       uint16
 	Heartbeat        time.Duration
@@ -132,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.amqp = amqp091.NewServer(amqp091.Config{
 		Alarms:           s.alarms,
+		ConsumerTimeout:  cfg.ConsumerTimeout,
 		Broker:           b,
 		Users:            users,
 		Logger:           log,

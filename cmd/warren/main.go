@@ -69,6 +69,7 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 		MaxMessageSize:      cfg.MaxMessageSize,
 		HandshakeTimeout:    cfg.HandshakeTimeout,
 		SyncMode:            cfg.SyncMode,
+		ConsumerTimeout:     cfg.ConsumerTimeout,
 		MemoryHighWatermark: cfg.MemoryHighWater,
 		DiskFreeLimit:       cfg.DiskFreeLimit,
 		Version:             version,

@@ -165,6 +165,7 @@ func (ch *channel) cleanup() {
 	}
 	clear(ch.consumers)
 	pending := ch.unacked.takeAll()
+	ch.conn.unacked.Add(-int64(len(pending)))
 	ch.dmu.Unlock()
 	for _, cs := range consumers {
 		cs.c.Cancel()

@@ -58,6 +58,11 @@ type conn struct {
 	forced atomic.Pointer[string]
 	// forcedCh is closed by forceClose, waking a reader blocked by an alarm.
 	forcedCh chan struct{}
+	// lastFrame is when the last frame arrived (heartbeat detection).
+	lastFrame time.Time
+	// unacked counts deliveries awaiting ack on all channels; while
+	// non-zero the reader wakes each second to check consumer timeouts.
+	unacked atomic.Int64
 	// writerStarted is set once the writer goroutine runs; before that
 	// (no valid protocol header yet) teardown has nothing to drain.
 	writerStarted bool
@@ -147,11 +152,20 @@ func (c *conn) readLoop() {
 	for {
 		f, err := c.fr.ReadFrame()
 		if err != nil {
+			if c.tickDue(err) {
+				// A wake-up for periodic checks, not a dead peer: the frame
+				// reader keeps partial input, so reading simply resumes.
+				c.tick()
+				c.armDeadline()
+				continue
+			}
 			c.readError(err)
 			return
 		}
-		if c.heartbeat > 0 && c.state != stateClosing {
-			// Two missed heartbeats mean the peer is gone (RabbitMQ's rule).
+		if c.state == stateRunning {
+			c.lastFrame = time.Now()
+			c.armDeadline()
+		} else if c.heartbeat > 0 && c.state != stateClosing {
 			_ = c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
 		}
 		if c.forced.Load() != nil {
@@ -337,4 +351,43 @@ func (c *conn) blockUntil(cleared <-chan struct{}, rs []alarm.Resource) error {
 		_ = c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
 	}
 	return nil
+}
+
+// tickInterval is how often a connection with unacknowledged deliveries
+// checks their consumer timeouts.
+const tickInterval = time.Second
+
+// armDeadline sets the read deadline: two heartbeat intervals after the
+// last frame (RabbitMQ's rule for a dead peer), or sooner when there are
+// consumer timeouts to check.
+func (c *conn) armDeadline() {
+	var d time.Time
+	if c.heartbeat > 0 {
+		d = c.lastFrame.Add(2 * c.heartbeat)
+	}
+	if c.unacked.Load() > 0 {
+		if t := time.Now().Add(tickInterval); d.IsZero() || t.Before(d) {
+			d = t
+		}
+	}
+	_ = c.nc.SetReadDeadline(d)
+}
+
+// tickDue reports whether a read error is only the periodic wake-up.
+func (c *conn) tickDue(err error) bool {
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || c.state != stateRunning || c.forced.Load() != nil {
+		return false
+	}
+	return c.heartbeat == 0 || time.Since(c.lastFrame) < 2*c.heartbeat
+}
+
+// tick runs the periodic checks: consumer acknowledgement timeouts.
+func (c *conn) tick() {
+	now := time.Now()
+	for _, ch := range c.channels {
+		if e := ch.checkConsumerTimeout(now, c.cfg().ConsumerTimeout); e != nil {
+			ch.closeWithError(e)
+		}
+	}
 }

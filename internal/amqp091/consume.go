@@ -3,6 +3,7 @@ package amqp091
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"time"
 
 	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/broker"
@@ -153,9 +154,37 @@ func (ch *channel) Deliver(c *broker.Consumer, d broker.Delivery) bool {
 	o.signal()
 	if !cs.noAck {
 		cs.unacked++
-		ch.unacked.push(pendingDelivery{tag: tag, d: d, consumer: cs})
+		ch.unacked.push(pendingDelivery{tag: tag, d: d, consumer: cs, at: time.Now().UnixMilli()})
+		ch.conn.unacked.Add(1)
 	}
 	return true
+}
+
+// checkConsumerTimeout returns the error that closes the channel when one
+// of its oldest deliveries has waited for an ack longer than its queue's
+// consumer timeout (x-consumer-timeout, else the broker's), as RabbitMQ's
+// consumer_timeout does.
+func (ch *channel) checkConsumerTimeout(now time.Time, def time.Duration) *amqpError {
+	if ch.closed || def <= 0 {
+		return nil
+	}
+	var late int64
+	ms := now.UnixMilli()
+	ch.dmu.Lock()
+	ch.unacked.oldest(64, func(p *pendingDelivery) {
+		to := p.d.Queue.ConsumerTimeout()
+		if to < 0 {
+			to = def.Milliseconds()
+		}
+		if late == 0 && ms-p.at > to {
+			late = to
+		}
+	})
+	ch.dmu.Unlock()
+	if late == 0 {
+		return nil
+	}
+	return newErr(wire.PreconditionFailed, "delivery acknowledgement on channel %d timed out. Timeout value used: %d ms. This timeout value can be configured, see consumers doc guide to learn more", ch.id, late)
 }
 
 // appendContent appends a content-bearing method with its header and body
@@ -203,7 +232,8 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 	ch.nextTag++
 	tag := ch.nextTag
 	if !m.NoAck {
-		ch.unacked.push(pendingDelivery{tag: tag, d: d})
+		ch.unacked.push(pendingDelivery{tag: tag, d: d, at: time.Now().UnixMilli()})
+		ch.conn.unacked.Add(1)
 	}
 	ch.dmu.Unlock()
 	get := &wire.BasicGetOk{DeliveryTag: tag, Redelivered: d.Redelivered, Exchange: d.Msg.Exchange,
@@ -222,6 +252,7 @@ func (ch *channel) settle(tag uint64, multiple bool, m wire.Method) ([]pendingDe
 	ps, ok := ch.unacked.take(tag, multiple, nil)
 	var resume []*consumerState
 	if ok {
+		ch.conn.unacked.Add(-int64(len(ps)))
 		for _, p := range ps {
 			if cs := p.consumer; cs != nil {
 				cs.unacked--
@@ -301,6 +332,7 @@ func (ch *channel) basicRecover(requeue bool, m wire.Method) error {
 	}
 	ch.dmu.Lock()
 	ps := ch.unacked.takeAll()
+	ch.conn.unacked.Add(-int64(len(ps)))
 	for _, p := range ps {
 		if p.consumer != nil {
 			p.consumer.unacked--

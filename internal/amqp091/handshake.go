@@ -134,11 +134,8 @@ func (c *conn) open(m *wire.ConnectionOpen) error {
 	}
 	c.vhost = v
 	c.state = stateRunning
-	if c.heartbeat > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
-	} else {
-		_ = c.nc.SetReadDeadline(time.Time{})
-	}
+	c.lastFrame = time.Now()
+	c.armDeadline()
 	c.send(0, &wire.ConnectionOpenOk{})
 	c.log = c.log.With("user", c.user.Name, "vhost", v.Name())
 	c.log.Info("connection opened")

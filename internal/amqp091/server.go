@@ -35,6 +35,10 @@ type Config struct {
 	// Alarms, when set, blocks publishing connections while a resource
 	// alarm is raised.
 	Alarms *alarm.Set
+	// ConsumerTimeout closes a channel whose delivery waits longer than
+	// this for its ack (406, as RabbitMQ; default 30 minutes; a queue's
+	// x-consumer-timeout overrides it; negative disables).
+	ConsumerTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -52,6 +56,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.ConsumerTimeout == 0 {
+		c.ConsumerTimeout = 30 * time.Minute
 	}
 	if c.LoopbackUsers == nil {
 		c.LoopbackUsers = []string{"guest"}

@@ -116,6 +116,7 @@ func (ch *channel) txRollback(m *wire.TxRollback) error {
 	}
 	if len(back) > 0 {
 		ch.dmu.Lock()
+		ch.conn.unacked.Add(int64(len(back)))
 		for _, p := range back {
 			if p.consumer != nil {
 				p.consumer.unacked++

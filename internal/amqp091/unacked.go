@@ -11,6 +11,7 @@ type pendingDelivery struct {
 	tag      uint64
 	d        broker.Delivery
 	consumer *consumerState // nil for basic.get
+	at       int64          // unix ms when delivered, for consumer timeouts
 	settled  bool
 }
 
@@ -160,5 +161,15 @@ func (l *unackedList) restore(ps []pendingDelivery) {
 	for _, p := range all {
 		p.settled = false
 		l.push(p)
+	}
+}
+
+// oldest returns the earliest unsettled deliveries (at most n).
+func (l *unackedList) oldest(n int, fn func(p *pendingDelivery)) {
+	for i := l.head; i < len(l.items) && n > 0; i++ {
+		if !l.items[i].settled {
+			fn(&l.items[i])
+			n--
+		}
 	}
 }

@@ -26,6 +26,7 @@ type Config struct {
 	MaxMessageSize   uint64
 	HandshakeTimeout time.Duration
 	SyncMode         string
+	ConsumerTimeout  time.Duration
 	MemoryHighWater  string
 	DiskFreeLimit    string
 }
@@ -45,6 +46,7 @@ func Default() Config {
 		MaxMessageSize:   128 << 20,
 		HandshakeTimeout: 10 * time.Second,
 		SyncMode:         "always",
+		ConsumerTimeout:  30 * time.Minute,
 		MemoryHighWater:  "0.4",
 		DiskFreeLimit:    "50MB",
 	}
@@ -85,6 +87,7 @@ func (c *Config) settings() []setting {
 		{"heartbeat", "heartbeat offered to clients (e.g. 60s; 0 disables)", durSetter(&c.Heartbeat), c.Heartbeat.String()},
 		{"max-message-size", "largest message body accepted, bytes", uintSetter(func(v uint64) { c.MaxMessageSize = v }, 64), fmt.Sprint(c.MaxMessageSize)},
 		{"handshake-timeout", "time allowed from accept to connection.open", durSetter(&c.HandshakeTimeout), c.HandshakeTimeout.String()},
+		{"consumer-timeout", "ack timeout per delivery before its channel is closed (30m; negative disables)", durSetter(&c.ConsumerTimeout), c.ConsumerTimeout.String()},
 		{"sync-mode", "fsync of persistent messages: always (before confirms), interval, none", strSetter(&c.SyncMode), c.SyncMode},
 		{"memory-high-watermark", "memory use that blocks publishers: fraction of RAM (0.4) or size (2GiB)", strSetter(&c.MemoryHighWater), c.MemoryHighWater},
 		{"disk-free-limit", "free disk under data-dir below which publishers are blocked (50MB)", strSetter(&c.DiskFreeLimit), c.DiskFreeLimit},

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,4 +284,31 @@ func TestFeatureDeliveryLimit(t *testing.T) {
 	if r := d.Headers["x-death"].([]any)[0].(amqp.Table)["reason"]; r != "delivery_limit" {
 		t.Fatalf("reason %v", r)
 	}
+}
+
+// A delivery not acknowledged within the queue's x-consumer-timeout
+// closes its channel with 406, and the message goes back to the queue.
+func TestFeatureConsumerTimeout(t *testing.T) {
+	b := mStart(t)
+	if b.external() {
+		t.Skip("x-consumer-timeout as a queue argument arrived after RabbitMQ 3.10")
+	}
+	_, ch := b.channel(t)
+	q := mName(t, "q")
+	mQueue(t, b, ch, q, false, false, false, amqp.Table{"x-consumer-timeout": int32(300)})
+	_, cch := b.channel(t)
+	closed := cch.NotifyClose(make(chan *amqp.Error, 1))
+	ds, err := cch.Consume(q, "", false, false, false, false, nil)
+	must(t, err)
+	mPub(t, ch, "", q, "slow")
+	recv(t, ds)
+	select {
+	case e := <-closed:
+		if e == nil || e.Code != amqp.PreconditionFailed || !strings.Contains(e.Reason, "delivery acknowledgement on channel") {
+			t.Fatalf("close %v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("channel not closed by the consumer timeout")
+	}
+	mEventually(t, "message requeued", func() bool { return mInspect(t, b.dial(t), q).Messages == 1 })
 }
