@@ -1,6 +1,7 @@
 // Command warren runs the Warren message broker and its tools.
 //
 //	warren [server] [flags]   run the broker (the default)
+//	warren perf [flags]       load-test any AMQP 0-9-1 broker (see warren perf -h)
 //	warren version            print the version
 package main
 
@@ -37,11 +38,13 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch cmd {
 	case "server":
 		return server(args, getenv, stderr)
+	case "perf":
+		return perfCommand(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "warren", version)
 		return 0
 	case "help":
-		fmt.Fprintln(stdout, "usage: warren [server] [flags] | warren version; warren server -h lists flags")
+		fmt.Fprintln(stdout, "usage: warren [server] [flags] | warren perf [flags] | warren version; -h lists flags")
 		return 0
 	}
 	fmt.Fprintf(stderr, "warren: unknown command %q\n", cmd)

@@ -1,0 +1,241 @@
+package perf
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Config is one load test, as given on the command line.
+type Config struct {
+	URI string
+
+	Producers, Consumers               int
+	ProducerChannels, ConsumerChannels int
+
+	// Queues: one named queue, a numbered pattern, a count shortcut, or
+	// none, in which case each consumer channel gets a server-named
+	// exclusive queue bound with the routing key (PerfTest's default).
+	Queue                            string
+	QueuePattern                     string
+	QueuePatternFrom, QueuePatternTo int
+	Queues                           int
+	Fanout                           int
+
+	Exchange, ExchangeType string
+	RoutingKey             string
+	RandomRoutingKey       bool
+	SkipBinding            bool
+	Predeclared            bool
+	AutoDelete             bool
+	QueueArgs              amqp.Table
+	ConsumerArgs           amqp.Table
+	MessageTTL             int // ms, declared as x-message-ttl
+	MaxPriority            int // declared as x-max-priority
+
+	Size         int
+	BodySizes    []WeightedSize
+	VariableSize []Step
+
+	Rate         float64 // per producer channel, 0 = unlimited
+	VariableRate []Step
+	ConsumerRate float64 // per consumer channel, 0 = unlimited
+
+	Confirm       int // outstanding confirms per producer channel; 0 = no confirms
+	MultiAckEvery int
+	Qos           int
+	GlobalQos     int
+	AutoAck       bool
+	Nack          bool
+
+	Persistent, Mandatory bool
+	Priority              int // -1: not set
+	Expiration            string
+	Properties            amqp.Publishing // from --message-properties
+
+	Time            time.Duration // 0 = until the counts are reached or interrupted
+	PMessages       int
+	CMessages       int
+	ConsumerLatency time.Duration
+
+	Churn            string // "", connections, channels, queues
+	ChurnRate        float64
+	ChurnConcurrency int
+
+	ID              string
+	Interval        time.Duration
+	Heartbeat       time.Duration
+	FrameMax        int
+	ConnectTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	Deadline        time.Duration // 0 = derived from Time
+	IdleTimeout     time.Duration
+
+	JSON   bool
+	Report string
+}
+
+// DefaultConfig returns PerfTest's defaults: one producer, one consumer,
+// exchange "direct", auto-deleted queues, unlimited rate.
+func DefaultConfig() *Config {
+	return &Config{
+		URI:       "amqp://guest:guest@localhost:5672/",
+		Producers: 1, Consumers: 1,
+		ProducerChannels: 1, ConsumerChannels: 1,
+		QueuePatternFrom: 1,
+		Exchange:         "direct", ExchangeType: "direct",
+		AutoDelete:       true,
+		Size:             HeaderSize,
+		Priority:         -1,
+		Interval:         time.Second,
+		ConnectTimeout:   5 * time.Second,
+		ShutdownTimeout:  5 * time.Second,
+		IdleTimeout:      15 * time.Second,
+		ChurnConcurrency: 4,
+	}
+}
+
+// validate checks the combination of options and fills in derived ones.
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Producers < 0 || c.Consumers < 0 {
+		bad("--producers and --consumers must be >= 0")
+	}
+	if c.ProducerChannels < 1 || c.ConsumerChannels < 1 {
+		bad("--producer-channel-count and --consumer-channel-count must be >= 1")
+	}
+	named := 0
+	for _, set := range []bool{c.Queue != "", c.QueuePattern != "", c.Queues > 0, c.Fanout > 0} {
+		if set {
+			named++
+		}
+	}
+	if named > 1 && !(c.QueuePattern != "" && (c.Queues > 0 || c.Fanout > 0)) {
+		bad("use only one of --queue, --queue-pattern, --queues and --fanout")
+	}
+	if c.QueuePattern != "" && !strings.Contains(c.QueuePattern, "%") {
+		bad("--queue-pattern %q has no %%d for the queue number", c.QueuePattern)
+	}
+	if c.QueuePattern != "" && c.Queues == 0 && c.Fanout == 0 && c.QueuePatternTo < c.QueuePatternFrom {
+		bad("--queue-pattern needs --queue-pattern-to >= --queue-pattern-from (%d)", c.QueuePatternFrom)
+	}
+	if c.Fanout > 0 {
+		if c.ExchangeType != "direct" && c.ExchangeType != "fanout" {
+			bad("--fanout declares a fanout exchange; --type %s contradicts it", c.ExchangeType)
+		}
+		c.ExchangeType = "fanout"
+		if c.Exchange == "direct" { // PerfTest's default is a direct exchange by that name
+			c.Exchange = "perf-fanout"
+		}
+		c.Consumers = c.Fanout
+		c.ConsumerChannels = 1
+	}
+	if c.Exchange == "" && c.queueNames() == nil && c.Producers > 0 {
+		bad("the default exchange (--exchange \"\") routes by queue name: give --queue or --queue-pattern")
+	}
+	if c.Size < 0 {
+		bad("--size must be >= 0")
+	}
+	for _, w := range c.BodySizes {
+		if w.Size < 0 || w.Weight <= 0 {
+			bad("--body-size-list entries need a size >= 0 and a weight > 0")
+			break
+		}
+	}
+	if c.Rate < 0 || c.ConsumerRate < 0 {
+		bad("--rate and --consumer-rate must be >= 0")
+	}
+	if c.Confirm < 0 || c.MultiAckEvery < 0 || c.Qos < 0 || c.GlobalQos < 0 {
+		bad("--confirm, --multi-ack-every and --qos must be >= 0")
+	}
+	if c.Priority > 255 || c.MaxPriority < 0 || c.MaxPriority > 255 {
+		bad("--priority and --max-priority must be within 0..255")
+	}
+	if c.PMessages < 0 || c.CMessages < 0 || c.Time < 0 {
+		bad("--pmessages, --cmessages and --time must be >= 0")
+	}
+	switch c.Churn {
+	case "", "connections", "channels", "queues":
+	default:
+		bad("--churn %q: use connections, channels or queues", c.Churn)
+	}
+	if c.Churn != "" && c.ChurnRate <= 0 {
+		bad("--churn needs --churn-rate N (operations per second, > 0)")
+	}
+	if c.ChurnConcurrency < 1 {
+		c.ChurnConcurrency = 1
+	}
+	if c.Interval <= 0 {
+		c.Interval = time.Second
+	}
+	if c.ID == "" {
+		now := time.Now() // PerfTest's form: test-HHMMSS-mmm
+		c.ID = fmt.Sprintf("test-%s-%03d", now.Format("150405"), now.Nanosecond()/1e6)
+	}
+	if c.RoutingKey == "" && c.queueNames() == nil {
+		c.RoutingKey = randomKey()
+	}
+	return errors.Join(errs...)
+}
+
+// queueNames lists the named queues of the test; nil means one
+// server-named queue per consumer channel.
+func (c *Config) queueNames() []string {
+	pattern, from, to := c.QueuePattern, c.QueuePatternFrom, c.QueuePatternTo
+	switch {
+	case c.Fanout > 0:
+		from, to = 1, c.Fanout
+		if pattern == "" {
+			pattern = "perf-fanout-%d"
+		}
+	case c.Queues > 0:
+		from, to = 1, c.Queues
+		if pattern == "" {
+			pattern = "perf-test-%d"
+		}
+	case c.Queue != "":
+		return []string{c.Queue}
+	case pattern == "":
+		return nil
+	}
+	var names []string
+	for i := from; i <= to; i++ {
+		names = append(names, fmt.Sprintf(pattern, i))
+	}
+	return names
+}
+
+// queueArgs merges --queue-args with the shortcuts that are arguments too.
+func (c *Config) queueArgs() amqp.Table {
+	args := amqp.Table{}
+	for k, v := range c.QueueArgs {
+		args[k] = v
+	}
+	if c.MessageTTL > 0 {
+		args["x-message-ttl"] = int64(c.MessageTTL)
+	}
+	if c.MaxPriority > 0 {
+		args["x-max-priority"] = int64(c.MaxPriority)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	return args
+}
+
+// rateSchedule is the producer schedule: --variable-rate wins over --rate.
+func (c *Config) rateSchedule() Schedule {
+	return Schedule{Constant: c.Rate, Steps: c.VariableRate}
+}
+
+func randomKey() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "perf-" + hex.EncodeToString(b[:])
+}
