@@ -1,7 +1,7 @@
 # Warren's build and test entry points. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: all build run test vet unit integration-amqp091 bench fuzz
+.PHONY: all build run test deps vet unit integration-amqp091 bench fuzz compare
 
 all: build
 
@@ -12,7 +12,15 @@ run:
 	$(GO) run ./cmd/warren server
 
 # test: everything CI checks, from a fresh machine.
-test: vet unit integration-amqp091
+test: deps vet unit integration-amqp091
+
+# deps: what the tests need beyond Go: Debian's Chromium for the headless
+# browser tests (they skip without it, so a failed install is not fatal).
+deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || \
+	  echo "warning: chromium not installed; browser tests will skip"; }
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (echo "gofmt needed:"; gofmt -l .; exit 1)
@@ -33,3 +41,8 @@ bench:
 FUZZTIME ?= 30s
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
+
+# compare: Warren against RabbitMQ, same machine, same load tool; writes
+# docs/BENCHMARKS.md (installs rabbitmq-server if missing).
+compare:
+	./bench/compare.sh

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Warren versus RabbitMQ on this machine, same client (warren perf), same
+# scenarios, alternating A B A B. Writes the results table to
+# docs/BENCHMARKS.md (between the COMPARE markers) and raw JSON under
+# bench/results/ (not committed).
+#
+#   bench/compare.sh                 # all scenarios, 2 rounds, 15 s each
+#   ROUNDS=3 SECONDS_PER=20 bench/compare.sh
+#   SCENARIOS="a c f" bench/compare.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-2}
+SECONDS_PER=${SECONDS_PER:-15}
+SCENARIOS=${SCENARIOS:-"a b c d e f g h i"}
+RMQ_PORT=${RMQ_PORT:-5673}
+W_PORT=${W_PORT:-5680}
+out=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+
+go build -o "$out/warren" ./cmd/warren
+perf="$out/warren perf"
+
+rmq_url=$(scripts/rabbitmq.sh start "$RMQ_PORT")
+wdata=$(mktemp -d)
+"$out/warren" server --amqp-listen 127.0.0.1:$W_PORT --http-listen 127.0.0.1:0 --data-dir "$wdata" --log-level warn 2>"$out/warren.log" &
+wpid=$!
+trap 'kill $wpid 2>/dev/null; scripts/rabbitmq.sh stop "$RMQ_PORT"; rm -rf "$wdata"' EXIT
+w_url="amqp://guest:guest@127.0.0.1:$W_PORT/"
+for _ in $(seq 1 50); do (echo >/dev/tcp/127.0.0.1/$W_PORT) 2>/dev/null && break; sleep 0.1; done
+rmq_pid=$(pgrep -f "beam.smp.*warrenref$RMQ_PORT" | head -1 || true)
+
+rss_of() { awk '/VmRSS/ {print $2*1024}' /proc/$1/status 2>/dev/null || echo 0; }
+
+# scenario NAME -> perf arguments (without --uri/--json).
+args_for() {
+  local t=$SECONDS_PER
+  case $1 in
+    a) echo "-x 1 -y 1 -s 16 -a -z $t" ;;
+    b) echo "-x 1 -y 1 -s 1024 -a -z $t" ;;
+    c) echo "-x 1 -y 1 -s 1024 -f persistent -c 1000 -A 100 -q 1000 -z $t" ;;
+    d) echo "--fanout 10 -s 64 -a -z $t" ;;
+    e) echo "-x 10 -y 10 --queue-pattern perf-e-%d --queue-pattern-from 1 --queue-pattern-to 10 -s 256 -a -z $t" ;;
+    f) echo "-x 1 -y 1 -s 20 -r 1000 -a -z $t" ;;
+    h) echo "-x 1 -y 1000 --queue-pattern perf-h-%d --queue-pattern-from 1 --queue-pattern-to 1000 -s 64 -a -z $t" ;;
+    i) echo "--churn queues --churn-rate 200 -z $t" ;;
+  esac
+}
+
+run_one() { # broker url scenario round
+  local b=$1 url=$2 s=$3 r=$4
+  local f="$out/$s-$b-$r.json" pid=$wpid
+  if [ "$b" = rabbitmq ]; then pid=$rmq_pid; fi
+  if [ "$s" = g ]; then
+    # Drain: fill a durable queue with 200,000 persistent 256-byte messages,
+    # then time one consumer emptying it.
+    $perf --uri "$url" -x 1 -y 0 -u perf-g-$r -ad false -s 256 -f persistent -c 1000 -C 200000 --json >"$out/$s-$b-$r-fill.json" 2>/dev/null || true
+    $perf --uri "$url" -x 0 -y 1 -u perf-g-$r -ad false -p -q 1000 -A 100 -D 200000 --json >"$f" 2>/dev/null || true
+  else
+    $perf --uri "$url" $(args_for "$s") --json >"$f" 2>"$out/$s-$b-$r.err" || true
+  fi
+  echo "$(rss_of "$pid")" >"$f.rss"
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+  for s in $SCENARIOS; do
+    echo "round $r scenario $s: warren"; run_one warren "$w_url" "$s" "$r"
+    echo "round $r scenario $s: rabbitmq"; run_one rabbitmq "$rmq_url" "$s" "$r"
+  done
+done
+
+rmq_version=$(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo unknown)
+python3 bench/summarize.py "$out" "$ROUNDS" "$SCENARIOS" "$rmq_version" > "$out/table.md"
+cat "$out/table.md"
+python3 - "$out/table.md" <<'PY'
+import re, sys
+table = open(sys.argv[1]).read()
+path = "docs/BENCHMARKS.md"
+doc = open(path).read()
+start, end = "<!-- COMPARE START -->", "<!-- COMPARE END -->"
+if start in doc and end in doc:
+    doc = doc.split(start)[0] + start + "\n" + table + "\n" + end + doc.split(end)[1]
+else:
+    doc += "\n" + start + "\n" + table + "\n" + end + "\n"
+open(path, "w").write(doc)
+PY
+echo "docs/BENCHMARKS.md updated"
