@@ -67,6 +67,7 @@ type Server struct {
 	log     *slog.Logger
 	broker  *broker.Broker
 	users   *auth.Store
+	perms   *auth.Permissions
 	alarms  *alarm.Set
 	monitor *alarm.Monitor
 	stopMon chan struct{}
@@ -122,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 		log:       log,
 		broker:    b,
 		users:     users,
+		perms:     auth.NewPermissions(),
 		meta:      metaLog,
 		store:     msgStore,
 		listeners: make(map[net.Listener]struct{}),
@@ -136,6 +138,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.amqp = amqp091.NewServer(amqp091.Config{
 		Alarms:           s.alarms,
+		Permissions:      s.perms,
 		ConsumerTimeout:  cfg.ConsumerTimeout,
 		Broker:           b,
 		Users:            users,
@@ -249,6 +252,9 @@ func (s *Server) restore(st *meta.State, cfg Config) error {
 			return err
 		}
 		u := s.users.AddUser(cfg.DefaultUser, cfg.DefaultPass, "administrator")
+		if err := s.perms.Put(auth.Permission{User: u.Name, VHost: "/", Configure: ".*", Write: ".*", Read: ".*"}); err != nil {
+			return err
+		}
 		if s.meta != nil {
 			err := s.meta.Apply(
 				meta.Op{Kind: meta.OpUserPut, User: &meta.User{Name: u.Name, PasswordHash: u.PasswordHash, HashAlgorithm: u.HashAlgorithm, Tags: u.Tags}},
@@ -262,6 +268,11 @@ func (s *Server) restore(st *meta.State, cfg Config) error {
 	}
 	for _, u := range st.Users {
 		s.users.Put(&auth.User{Name: u.Name, PasswordHash: u.PasswordHash, HashAlgorithm: u.HashAlgorithm, Tags: u.Tags})
+	}
+	for _, p := range st.Permissions {
+		if err := s.perms.Put(auth.Permission{User: p.User, VHost: p.VHost, Configure: p.Configure, Write: p.Write, Read: p.Read}); err != nil {
+			s.log.Warn("ignoring invalid stored permission", "user", p.User, "vhost", p.VHost, "err", err)
+		}
 	}
 	queues, err := s.broker.Restore(st)
 	if err != nil {
@@ -354,3 +365,42 @@ func (s *Server) RaiseAlarm(resource string, on bool) {
 // MemoryHighWatermarkBytes returns the memory alarm's threshold (0 when
 // disabled), for programs that also want to cap the Go heap there.
 func (s *Server) MemoryHighWatermarkBytes() int64 { return s.monitor.MemoryLimit }
+
+// AddVHost creates (and persists) a virtual host.
+func (s *Server) AddVHost(name string) error {
+	_, err := s.broker.AddVHost(name)
+	return err
+}
+
+// PutUser creates or replaces a user with a password (stored as a salted
+// hash) and tags, persisting it.
+func (s *Server) PutUser(name, password string, tags ...string) error {
+	u := &auth.User{Name: name, PasswordHash: auth.HashPassword(password), HashAlgorithm: auth.HashSHA256, Tags: tags}
+	if s.meta != nil {
+		if err := s.meta.Apply(meta.Op{Kind: meta.OpUserPut, User: &meta.User{Name: u.Name, PasswordHash: u.PasswordHash, HashAlgorithm: u.HashAlgorithm, Tags: u.Tags}}); err != nil {
+			return err
+		}
+	}
+	s.users.Put(u)
+	return nil
+}
+
+// SetPermissions gives a user configure/write/read patterns on a vhost,
+// persisting them.
+func (s *Server) SetPermissions(user, vhost, configure, write, read string) error {
+	p := auth.Permission{User: user, VHost: vhost, Configure: configure, Write: write, Read: read}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if s.meta != nil {
+		if err := s.meta.Apply(meta.Op{Kind: meta.OpPermissionPut, Permission: &meta.Permission{User: user, VHost: vhost, Configure: configure, Write: write, Read: read}}); err != nil {
+			return err
+		}
+	}
+	return s.perms.Put(p)
+}
+
+// SetTopicPermissions limits a user's routing keys on a topic exchange.
+func (s *Server) SetTopicPermissions(user, vhost, exchange, write, read string) error {
+	return s.perms.PutTopic(auth.TopicPermission{User: user, VHost: vhost, Exchange: exchange, Write: write, Read: read})
+}

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/warrenmq/warren"
 	"github.com/warrenmq/warren/internal/config"
+	"github.com/warrenmq/warren/internal/tlsconf"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -98,14 +100,44 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 	log.Info("warren started", "version", version, "amqp", l.Addr().String(), "data_dir", cfg.DataDir)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(l) }()
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case err := <-errc:
-		log.Error("listener failed", "err", err)
-		return 1
+	var reloader *tlsconf.Reloader
+	if cfg.TLSCertFile != "" {
+		reloader, err = tlsconf.New(tlsconf.Options{CertFile: cfg.TLSCertFile, KeyFile: cfg.TLSKeyFile,
+			CAFile: cfg.TLSCAFile, ClientAuth: cfg.TLSClientAuth, MinVersion: cfg.TLSMinVersion})
+		if err != nil {
+			log.Error("TLS configuration", "err", err)
+			return 1
+		}
+		tl, err := net.Listen("tcp", cfg.AMQPSListen)
+		if err != nil {
+			log.Error("listen failed", "addr", cfg.AMQPSListen, "err", err)
+			return 1
+		}
+		log.Info("AMQPS listening", "addr", tl.Addr().String(), "client_auth", cfg.TLSClientAuth)
+		go func() { errc <- srv.Serve(tls.NewListener(tl, reloader.Config())) }()
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for running := true; running; {
+		select {
+		case <-hup:
+			if reloader != nil {
+				if err := reloader.Reload(); err != nil {
+					log.Error("TLS reload failed; keeping the previous certificates", "err", err)
+				} else {
+					log.Info("TLS certificates reloaded")
+				}
+			}
+		case <-ctx.Done():
+			log.Info("shutting down")
+			running = false
+		case err := <-errc:
+			log.Error("listener failed", "err", err)
+			return 1
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

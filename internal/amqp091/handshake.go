@@ -2,11 +2,13 @@ package amqp091
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"net"
 	"time"
 
 	"github.com/warrenmq/warren/internal/amqp091/wire"
+	"github.com/warrenmq/warren/internal/auth"
 )
 
 // connectionMethod handles a method on channel 0.
@@ -56,6 +58,13 @@ func (c *conn) startOk(m *wire.ConnectionStartOk) error {
 	if caps, ok := m.ClientProperties["capabilities"].(wire.Table); ok {
 		c.clientCaps = caps
 	}
+	if d := c.srv.throttle.delay(c.nc.RemoteAddr()); d > 0 {
+		c.log.Warn("slowing down login after repeated failures", "delay", d)
+		time.Sleep(d)
+	}
+	if m.Mechanism == "EXTERNAL" {
+		return c.externalLogin(m)
+	}
 	user, pass, ok := saslCredentials(m.Mechanism, []byte(m.Response))
 	if !ok {
 		// An unknown mechanism or unparsable response is a broken client,
@@ -74,6 +83,12 @@ func (c *conn) startOk(m *wire.ConnectionStartOk) error {
 			}
 		}
 	}
+	return c.loggedIn(u)
+}
+
+// loggedIn completes authentication and sends connection.tune.
+func (c *conn) loggedIn(u *auth.User) error {
+	c.srv.throttle.succeeded(c.nc.RemoteAddr())
 	c.user = u
 	c.state = stateTuneOk
 	c.send(0, &wire.ConnectionTune{
@@ -88,6 +103,7 @@ func (c *conn) startOk(m *wire.ConnectionStartOk) error {
 // the client advertised authentication_failure_close, else by dropping the
 // socket as the 0-9-1 spec says.
 func (c *conn) authFailure(m wire.Method, e *amqpError, why string) error {
+	c.srv.throttle.failed(c.nc.RemoteAddr())
 	c.log.Warn("authentication failed", "mechanism", m.(*wire.ConnectionStartOk).Mechanism, "reason", why)
 	if b, _ := c.clientCaps["authentication_failure_close"].(bool); b {
 		e = e.on(m)
@@ -131,6 +147,10 @@ func (c *conn) open(m *wire.ConnectionOpen) error {
 	v := c.srv.cfg.Broker.VHost(m.VirtualHost)
 	if v == nil {
 		return newErr(wire.NotAllowed, "vhost %s not found", m.VirtualHost).on(m)
+	}
+	if p := c.cfg().Permissions; p != nil && !p.CanAccessVHost(c.user.Name, m.VirtualHost) {
+		c.log.Warn("vhost access refused", "user", c.user.Name, "vhost", m.VirtualHost)
+		return newErr(wire.NotAllowed, "access to vhost '%s' refused for user '%s'", m.VirtualHost, c.user.Name).on(m)
 	}
 	c.vhost = v
 	c.state = stateRunning
@@ -183,4 +203,52 @@ func isLoopback(a net.Addr) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// peerCertificate returns the verified client certificate of a TLS
+// connection, or nil.
+func (c *conn) peerCertificate() *tls.ConnectionState {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	st := tc.ConnectionState()
+	if len(st.VerifiedChains) == 0 || len(st.PeerCertificates) == 0 {
+		return nil
+	}
+	return &st
+}
+
+// mechanisms lists the SASL mechanisms offered: EXTERNAL too when the
+// client presented a verified certificate.
+func (c *conn) mechanisms() string {
+	if c.peerCertificate() != nil {
+		return "PLAIN AMQPLAIN EXTERNAL"
+	}
+	return "PLAIN AMQPLAIN"
+}
+
+// externalLogin authenticates with the client certificate: the user is
+// the certificate's subject common name (or, without one, its first DNS
+// or e-mail subject alternative name), as RabbitMQ's EXTERNAL mechanism
+// does. The user needs no password.
+func (c *conn) externalLogin(m *wire.ConnectionStartOk) error {
+	refused := newErr(wire.AccessRefused, "Login was refused using authentication mechanism EXTERNAL. For details see the broker logfile.")
+	st := c.peerCertificate()
+	if st == nil {
+		return c.authFailure(m, refused, "EXTERNAL without a verified client certificate")
+	}
+	leaf := st.PeerCertificates[0]
+	name := leaf.Subject.CommonName
+	if name == "" && len(leaf.DNSNames) > 0 {
+		name = leaf.DNSNames[0]
+	}
+	if name == "" && len(leaf.EmailAddresses) > 0 {
+		name = leaf.EmailAddresses[0]
+	}
+	u := c.cfg().Users.Get(name)
+	if u == nil {
+		return c.authFailure(m, refused, "no user for certificate subject '"+name+"'")
+	}
+	return c.loggedIn(u)
 }

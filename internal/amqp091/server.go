@@ -35,6 +35,9 @@ type Config struct {
 	// Alarms, when set, blocks publishing connections while a resource
 	// alarm is raised.
 	Alarms *alarm.Set
+	// Permissions, when set, are checked for every operation as RabbitMQ
+	// does; nil allows everything.
+	Permissions *auth.Permissions
 	// ConsumerTimeout closes a channel whose delivery waits longer than
 	// this for its ack (406, as RabbitMQ; default 30 minutes; a queue's
 	// x-consumer-timeout overrides it; negative disables).
@@ -75,6 +78,8 @@ func (c *Config) setDefaults() {
 type Server struct {
 	cfg    Config
 	nextID atomic.Uint64
+
+	throttle authThrottle
 
 	mu    sync.Mutex
 	conns map[*conn]struct{} // guarded by mu

@@ -26,6 +26,12 @@ type Config struct {
 	MaxMessageSize   uint64
 	HandshakeTimeout time.Duration
 	SyncMode         string
+	AMQPSListen      string
+	TLSCertFile      string
+	TLSKeyFile       string
+	TLSCAFile        string
+	TLSClientAuth    string
+	TLSMinVersion    string
 	ConsumerTimeout  time.Duration
 	MemoryHighWater  string
 	DiskFreeLimit    string
@@ -46,6 +52,9 @@ func Default() Config {
 		MaxMessageSize:   128 << 20,
 		HandshakeTimeout: 10 * time.Second,
 		SyncMode:         "always",
+		AMQPSListen:      ":5671",
+		TLSClientAuth:    "none",
+		TLSMinVersion:    "1.2",
 		ConsumerTimeout:  30 * time.Minute,
 		MemoryHighWater:  "0.4",
 		DiskFreeLimit:    "50MB",
@@ -87,6 +96,12 @@ func (c *Config) settings() []setting {
 		{"heartbeat", "heartbeat offered to clients (e.g. 60s; 0 disables)", durSetter(&c.Heartbeat), c.Heartbeat.String()},
 		{"max-message-size", "largest message body accepted, bytes", uintSetter(func(v uint64) { c.MaxMessageSize = v }, 64), fmt.Sprint(c.MaxMessageSize)},
 		{"handshake-timeout", "time allowed from accept to connection.open", durSetter(&c.HandshakeTimeout), c.HandshakeTimeout.String()},
+		{"amqps-listen", "AMQP over TLS listen address (used when a certificate is configured)", strSetter(&c.AMQPSListen), c.AMQPSListen},
+		{"tls-cert-file", "TLS certificate (PEM); enables the AMQPS listener", strSetter(&c.TLSCertFile), ""},
+		{"tls-key-file", "TLS private key (PEM)", strSetter(&c.TLSKeyFile), ""},
+		{"tls-ca-file", "CA certificates (PEM) that client certificates must chain to", strSetter(&c.TLSCAFile), ""},
+		{"tls-client-auth", "client certificates: none, optional or required", strSetter(&c.TLSClientAuth), c.TLSClientAuth},
+		{"tls-min-version", "minimum TLS version: 1.2 or 1.3", strSetter(&c.TLSMinVersion), c.TLSMinVersion},
 		{"consumer-timeout", "ack timeout per delivery before its channel is closed (30m; negative disables)", durSetter(&c.ConsumerTimeout), c.ConsumerTimeout.String()},
 		{"sync-mode", "fsync of persistent messages: always (before confirms), interval, none", strSetter(&c.SyncMode), c.SyncMode},
 		{"memory-high-watermark", "memory use that blocks publishers: fraction of RAM (0.4) or size (2GiB)", strSetter(&c.MemoryHighWater), c.MemoryHighWater},
