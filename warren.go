@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
 	"github.com/warrenmq/warren/internal/meta"
+	"github.com/warrenmq/warren/internal/mgmt"
 	"github.com/warrenmq/warren/internal/store"
 	"github.com/warrenmq/warren/internal/vfs"
 )
@@ -50,6 +52,9 @@ type Config struct {
 	// within one queue (8 MiB); the rest wait on disk.
 	MessageMemoryLimit, QueueMessageMemoryLimit int64
 
+	// NodeName is the node's name in the management API (default
+	// "warren@<hostname>", as RabbitMQ's rabbit@<hostname>).
+	NodeName string
 	// ConsumerTimeout closes a channel whose delivery waits longer than
 	// this for its ack (default 30 minutes; negative disables).
 	ConsumerTimeout time.Duration
@@ -64,19 +69,22 @@ type Config struct {
 
 // Server is a running broker.
 type Server struct {
-	log     *slog.Logger
-	broker  *broker.Broker
-	users   *auth.Store
-	perms   *auth.Permissions
-	alarms  *alarm.Set
-	monitor *alarm.Monitor
-	stopMon chan struct{}
-	meta    *meta.Log    // nil without a data directory
-	store   *store.Store // nil without a data directory
-	amqp    *amqp091.Server
+	log        *slog.Logger
+	broker     *broker.Broker
+	users      *auth.Store
+	perms      *auth.Permissions
+	userLimits *auth.Limits
+	alarms     *alarm.Set
+	monitor    *alarm.Monitor
+	stopMon    chan struct{}
+	meta       *meta.Log    // nil without a data directory
+	store      *store.Store // nil without a data directory
+	amqp       *amqp091.Server
+	api        *mgmt.API // the management HTTP API
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
+	https     map[*http.Server]net.Addr // management API servers, guarded by mu
 	closed    bool
 	wg        sync.WaitGroup
 }
@@ -120,13 +128,15 @@ func New(cfg Config) (*Server, error) {
 	b := broker.New(broker.Options{Logger: log, Definitions: defs, Store: msgStore,
 		HotLimit: cfg.MessageMemoryLimit, QueueHotLimit: cfg.QueueMessageMemoryLimit})
 	s := &Server{
-		log:       log,
-		broker:    b,
-		users:     users,
-		perms:     auth.NewPermissions(),
-		meta:      metaLog,
-		store:     msgStore,
-		listeners: make(map[net.Listener]struct{}),
+		log:        log,
+		broker:     b,
+		users:      users,
+		perms:      auth.NewPermissions(),
+		userLimits: auth.NewLimits(),
+		meta:       metaLog,
+		store:      msgStore,
+		listeners:  make(map[net.Listener]struct{}),
+		https:      make(map[*http.Server]net.Addr),
 	}
 	if err := s.restore(state, cfg); err != nil {
 		s.closeStores()
@@ -139,6 +149,7 @@ func New(cfg Config) (*Server, error) {
 	s.amqp = amqp091.NewServer(amqp091.Config{
 		Alarms:           s.alarms,
 		Permissions:      s.perms,
+		UserLimits:       s.userLimits,
 		ConsumerTimeout:  cfg.ConsumerTimeout,
 		Broker:           b,
 		Users:            users,
@@ -151,7 +162,54 @@ func New(cfg Config) (*Server, error) {
 		LoopbackUsers:    cfg.LoopbackUsers,
 		Version:          cfg.Version,
 	})
+	s.api = mgmt.New(mgmt.Deps{
+		Broker: b, AMQP: s.amqp, Users: users, Permissions: s.perms, UserLimits: s.userLimits, Definitions: defs, // nil without a data directory
+		Alarms: s.alarms, Logger: log, Version: cfg.Version, DataDir: cfg.DataDir, Node: cfg.NodeName,
+		MemoryLimit: s.monitor.MemoryLimit, DiskFreeLimit: s.monitor.DiskFreeLimit,
+		Listeners: s.listenerInfo,
+	})
 	return s, nil
+}
+
+// HTTPHandler returns the management API (RabbitMQ's /api/...), for
+// mounting on a server of the caller's own.
+func (s *Server) HTTPHandler() http.Handler { return s.api.Handler() }
+
+// ServeHTTP serves the management API on l until Shutdown.
+func (s *Server) ServeHTTP(l net.Listener) error {
+	hs := &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.https[hs] = l.Addr()
+	s.mu.Unlock()
+	if err := hs.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return ErrServerClosed
+}
+
+// listenerInfo lists the open listeners for /api/overview and the
+// port-listener health checks.
+func (s *Server) listenerInfo() []mgmt.Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []mgmt.Listener
+	add := func(proto string, a net.Addr) {
+		if ta, ok := a.(*net.TCPAddr); ok {
+			out = append(out, mgmt.Listener{Protocol: proto, IP: ta.IP.String(), Port: ta.Port})
+		}
+	}
+	for l := range s.listeners {
+		add("amqp", l.Addr())
+	}
+	for _, a := range s.https {
+		add("http", a)
+	}
+	return out
 }
 
 // Serve accepts AMQP 0-9-1 connections on l until Shutdown or a listener
@@ -197,7 +255,7 @@ func (s *Server) Serve(l net.Listener) error {
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
-		go s.amqp.ServeConn(nc)
+		go s.amqp.ServeConn(amqp091.CountBytes(nc))
 	}
 }
 
@@ -209,7 +267,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for l := range s.listeners {
 		l.Close()
 	}
+	for hs := range s.https {
+		hs.Close()
+	}
 	s.mu.Unlock()
+	s.api.Close()
 	err := s.amqp.Shutdown(ctx)
 	s.wg.Wait()
 	s.stopAlarms()

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/warrenmq/warren"
+	"github.com/warrenmq/warren/internal/amqp091"
 	"github.com/warrenmq/warren/internal/config"
 	"github.com/warrenmq/warren/internal/tlsconf"
 )
@@ -102,6 +103,17 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 	defer stop()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(l) }()
+	hl, err := net.Listen("tcp", cfg.HTTPListen)
+	if err != nil {
+		log.Error("listen failed", "addr", cfg.HTTPListen, "err", err)
+		return 1
+	}
+	log.Info("management HTTP API listening", "addr", hl.Addr().String())
+	go func() {
+		if err := srv.ServeHTTP(hl); err != nil && !errors.Is(err, warren.ErrServerClosed) {
+			errc <- err
+		}
+	}()
 	var reloader *tlsconf.Reloader
 	if cfg.TLSCertFile != "" {
 		reloader, err = tlsconf.New(tlsconf.Options{CertFile: cfg.TLSCertFile, KeyFile: cfg.TLSKeyFile,
@@ -116,7 +128,7 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 			return 1
 		}
 		log.Info("AMQPS listening", "addr", tl.Addr().String(), "client_auth", cfg.TLSClientAuth)
-		go func() { errc <- srv.Serve(tls.NewListener(tl, reloader.Config())) }()
+		go func() { errc <- srv.Serve(tls.NewListener(amqp091.CountListener(tl), reloader.Config())) }()
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

@@ -17,6 +17,10 @@ type channel struct {
 
 	router    *broker.Router
 	lastQueue string // for RabbitMQ's empty-queue-name shortcut
+	// pubAllowed is the last exchange write access was granted for ("\x00"
+	// before any), and pubTopic whether it is a topic exchange.
+	pubAllowed string
+	pubTopic   bool
 
 	// Publishing.
 	pub          *publishState // non-nil between basic.publish and the last body frame
@@ -40,10 +44,11 @@ type channel struct {
 
 func newChannel(c *conn, id uint16) *channel {
 	return &channel{
-		id:        id,
-		conn:      c,
-		router:    broker.NewRouter(),
-		consumers: make(map[string]*consumerState),
+		id:         id,
+		conn:       c,
+		router:     broker.NewRouter(),
+		pubAllowed: "\x00",
+		consumers:  make(map[string]*consumerState),
 	}
 }
 
@@ -155,6 +160,7 @@ func (ch *channel) cleanup() {
 	}
 	ch.flushConfirm() // what was confirmed is acked before the close
 	ch.closed = true
+	ch.conn.infoChannelClosed(ch)
 	ch.pub = nil
 	ch.tx = nil
 	ch.dmu.Lock()

@@ -56,6 +56,10 @@ type conn struct {
 	// forced is set by forceClose from another goroutine; the reader
 	// notices it through the read deadline.
 	forced atomic.Pointer[string]
+	// openVHost and openUser are set at connection.open, for limits and
+	// for other goroutines counting connections.
+	openVHost atomic.Pointer[string]
+	openUser  atomic.Pointer[string]
 	// forcedCh is closed by forceClose, waking a reader blocked by an alarm.
 	forcedCh chan struct{}
 	// lastFrame is when the last frame arrived (heartbeat detection).
@@ -292,6 +296,7 @@ func (c *conn) teardown() {
 		ch.cleanup()
 	}
 	c.channels = nil
+	c.forgetInfo()
 	if c.vhost != nil {
 		c.vhost.DeleteExclusiveQueues(c)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/warrenmq/warren/internal/amqp091/wire"
+	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
 )
 
@@ -62,8 +63,14 @@ func randomTag(prefix string) string {
 }
 
 func (ch *channel) basicConsume(m *wire.BasicConsume) error {
+	if m.Queue == replyToQueue { // direct reply-to: replyto.go
+		return ch.consumeReplyTo(m)
+	}
 	name, err := ch.queueName(m.Queue, m)
 	if err != nil {
+		return err
+	}
+	if err := ch.check(auth.Read, "queue", name, m); err != nil {
 		return err
 	}
 	q, err := ch.conn.vhost.QueueFor(name, ch.conn)
@@ -107,6 +114,9 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 }
 
 func (ch *channel) basicCancel(m *wire.BasicCancel) error {
+	if ch.cancelReplyTo(m) { // direct reply-to: replyto.go
+		return nil
+	}
 	ch.dmu.Lock()
 	cs, ok := ch.consumers[m.ConsumerTag]
 	delete(ch.consumers, m.ConsumerTag)
@@ -217,6 +227,9 @@ func (ch *channel) Cancelled(c *broker.Consumer) {
 func (ch *channel) basicGet(m *wire.BasicGet) error {
 	name, err := ch.queueName(m.Queue, m)
 	if err != nil {
+		return err
+	}
+	if err := ch.check(auth.Read, "queue", name, m); err != nil {
 		return err
 	}
 	q, err := ch.conn.vhost.QueueFor(name, ch.conn)

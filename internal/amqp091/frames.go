@@ -101,12 +101,16 @@ func decodeError(err error) error {
 }
 
 func (c *conn) openChannel(id uint16, m *wire.ChannelOpen) error {
+	if err := c.checkChannelLimit(); err != nil {
+		return err.(*amqpError).on(m)
+	}
 	// RabbitMQ limits how many channels are open, not their numbers.
 	if len(c.channels) >= int(c.channelMax) {
 		return newErr(wire.NotAllowed, "number of channels opened (%d) has reached the negotiated channel_max (%d)", len(c.channels), c.channelMax).on(m)
 	}
 	ch := newChannel(c, id)
 	c.channels[id] = ch
+	c.infoChannelOpened(ch)
 	c.send(id, &wire.ChannelOpenOk{})
 	return nil
 }

@@ -152,8 +152,15 @@ func (c *conn) open(m *wire.ConnectionOpen) error {
 		c.log.Warn("vhost access refused", "user", c.user.Name, "vhost", m.VirtualHost)
 		return newErr(wire.NotAllowed, "access to vhost '%s' refused for user '%s'", m.VirtualHost, c.user.Name).on(m)
 	}
+	if err := c.checkConnectionLimits(m.VirtualHost); err != nil {
+		return err.(*amqpError).on(m)
+	}
+	name, user := v.Name(), c.user.Name
+	c.openVHost.Store(&name)
+	c.openUser.Store(&user)
 	c.vhost = v
 	c.state = stateRunning
+	c.publishInfo() // a snapshot for the management API (info.go)
 	c.lastFrame = time.Now()
 	c.armDeadline()
 	c.send(0, &wire.ConnectionOpenOk{})

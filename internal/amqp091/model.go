@@ -2,11 +2,25 @@ package amqp091
 
 import (
 	"github.com/warrenmq/warren/internal/amqp091/wire"
+	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
 )
 
 func (ch *channel) exchangeDeclare(m *wire.ExchangeDeclare) error {
 	v := ch.conn.vhost
+	if !m.Passive {
+		if err := ch.check(auth.Configure, "exchange", m.Exchange, m); err != nil {
+			return err
+		}
+		if ae, ok := m.Arguments["alternate-exchange"].(string); ok {
+			if err := ch.check(auth.Write, "exchange", ae, m); err != nil {
+				return err
+			}
+			if err := ch.check(auth.Read, "exchange", m.Exchange, m); err != nil {
+				return err
+			}
+		}
+	}
 	if m.Passive {
 		if _, err := v.CheckExchange(m.Exchange); err != nil {
 			return fromBroker(err, m)
@@ -24,6 +38,9 @@ func (ch *channel) exchangeDeclare(m *wire.ExchangeDeclare) error {
 }
 
 func (ch *channel) exchangeDelete(m *wire.ExchangeDelete) error {
+	if err := ch.check(auth.Configure, "exchange", m.Exchange, m); err != nil {
+		return err
+	}
 	err := ch.conn.vhost.DeleteExchange(m.Exchange, m.IfUnused)
 	if be, ok := err.(*broker.Error); ok && be.Code == broker.CodeNotFound {
 		err = nil // deleting a missing exchange succeeds, as in RabbitMQ
@@ -67,6 +84,12 @@ func (ch *channel) e2e(m wire.Method, srcName, dstName, key string, args wire.Ta
 	if err != nil {
 		return err
 	}
+	if err := ch.check(auth.Write, "exchange", dstName, m); err != nil {
+		return err
+	}
+	if err := ch.check(auth.Read, "exchange", srcName, m); err != nil {
+		return err
+	}
 	v := ch.conn.vhost
 	if bind {
 		err = v.Bind(src, dst, key, args)
@@ -100,6 +123,17 @@ func (ch *channel) queueDeclare(m *wire.QueueDeclare) error {
 			q.Touch() // a redeclare renews an x-expires lease
 		}
 	} else {
+		if err := ch.check(auth.Configure, "queue", m.Queue, m); err != nil {
+			return err
+		}
+		if dlx, ok := m.Arguments["x-dead-letter-exchange"].(string); ok {
+			if err := ch.check(auth.Write, "exchange", dlx, m); err != nil {
+				return err
+			}
+			if err := ch.check(auth.Read, "queue", m.Queue, m); err != nil {
+				return err
+			}
+		}
 		q, _, err = v.DeclareQueue(broker.QueueSpec{
 			Name: m.Queue, Durable: m.Durable, Exclusive: m.Exclusive,
 			AutoDelete: m.AutoDelete, Args: m.Arguments, Owner: ch.conn,
@@ -140,6 +174,15 @@ func (ch *channel) q2e(m wire.Method, qName, eName, key string, args wire.Table,
 	if err != nil {
 		return err
 	}
+	if err := ch.check(auth.Write, "queue", qName, m); err != nil {
+		return err
+	}
+	if err := ch.check(auth.Read, "exchange", eName, m); err != nil {
+		return err
+	}
+	if err := ch.checkTopic(auth.Read, eName, e.Type(), key, m); err != nil {
+		return err
+	}
 	v := ch.conn.vhost
 	if bind {
 		err = v.Bind(e, q, key, args)
@@ -162,6 +205,9 @@ func (ch *channel) queuePurge(m *wire.QueuePurge) error {
 	if err != nil {
 		return err
 	}
+	if err := ch.check(auth.Read, "queue", name, m); err != nil {
+		return err
+	}
 	q, err := ch.conn.vhost.QueueFor(name, ch.conn)
 	if err != nil {
 		return fromBroker(err, m)
@@ -176,6 +222,9 @@ func (ch *channel) queuePurge(m *wire.QueuePurge) error {
 func (ch *channel) queueDelete(m *wire.QueueDelete) error {
 	name, err := ch.queueName(m.Queue, m)
 	if err != nil {
+		return err
+	}
+	if err := ch.check(auth.Configure, "queue", name, m); err != nil {
 		return err
 	}
 	n, err := ch.conn.vhost.DeleteQueue(name, ch.conn, m.IfUnused, m.IfEmpty)

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/warrenmq/warren/internal/amqp091/wire"
+	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/message"
 	"github.com/warrenmq/warren/internal/store"
 )
@@ -27,7 +28,34 @@ func (ch *channel) basicPublish(m *wire.BasicPublish) error {
 	if m.Immediate {
 		return newErr(wire.NotImplemented, "immediate=true").on(m)
 	}
+	if err := ch.checkPublish(m); err != nil {
+		return err
+	}
 	ch.pub = &publishState{method: *m}
+	return nil
+}
+
+// checkPublish applies write permission on the exchange (cached per
+// channel, as RabbitMQ does, so the hot path matches no regexp) and topic
+// permissions on the routing key.
+func (ch *channel) checkPublish(m *wire.BasicPublish) error {
+	p := ch.conn.cfg().Permissions
+	if p == nil {
+		return nil
+	}
+	if m.Exchange != ch.pubAllowed {
+		if err := ch.check(auth.Write, "exchange", m.Exchange, m); err != nil {
+			return err
+		}
+		ch.pubAllowed = m.Exchange
+		ch.pubTopic = false
+		if e := ch.conn.vhost.Exchange(m.Exchange); e != nil && e.Type() == "topic" {
+			ch.pubTopic = true
+		}
+	}
+	if ch.pubTopic {
+		return ch.checkTopic(auth.Write, m.Exchange, "topic", m.RoutingKey, m)
+	}
 	return nil
 }
 
@@ -86,6 +114,9 @@ func (ch *channel) finishPublish() error {
 	ch.pub = nil
 	msg, err := ch.buildMessage(p)
 	if err != nil {
+		return err
+	}
+	if err := ch.rewriteReplyTo(msg); err != nil { // direct reply-to: replyto.go
 		return err
 	}
 	var seq uint64
@@ -148,7 +179,7 @@ func (ch *channel) buildMessage(p *publishState) (*message.Message, error) {
 // publish routes and enqueues one message, returning it to the publisher
 // when mandatory and unroutable, and tracking its confirm when seq > 0.
 func (ch *channel) publish(msg *message.Message, mandatory bool, seq uint64) error {
-	res, err := ch.conn.vhost.Publish(ch.router, msg)
+	res, err := ch.publishOrReply(msg) // vhost.Publish, or direct reply-to
 	if err != nil {
 		e := fromBroker(err, nil)
 		e.classID, e.methodID = wire.ClassBasic, 40

@@ -35,6 +35,8 @@ type Config struct {
 	// Alarms, when set, blocks publishing connections while a resource
 	// alarm is raised.
 	Alarms *alarm.Set
+	// UserLimits, when set, caps connections and channels per user.
+	UserLimits *auth.Limits
 	// Permissions, when set, are checked for every operation as RabbitMQ
 	// does; nil allows everything.
 	Permissions *auth.Permissions
@@ -80,6 +82,9 @@ type Server struct {
 	nextID atomic.Uint64
 
 	throttle authThrottle
+	// infos holds each open connection's published snapshot (*conn →
+	// *connInfo) for the management API; see info.go.
+	infos sync.Map
 
 	mu    sync.Mutex
 	conns map[*conn]struct{} // guarded by mu

@@ -2,16 +2,21 @@ package broker
 
 import (
 	"reflect"
+	"sync"
+	"sync/atomic"
 
 	"github.com/warrenmq/warren/internal/route"
 )
 
-// Exchange types the broker implements.
+// Exchange types the broker implements: AMQP's four, and the types of
+// RabbitMQ's consistent-hash and delayed-message plugins (built in here).
 const (
-	TypeDirect  = "direct"
-	TypeFanout  = "fanout"
-	TypeTopic   = "topic"
-	TypeHeaders = "headers"
+	TypeDirect         = "direct"
+	TypeFanout         = "fanout"
+	TypeTopic          = "topic"
+	TypeHeaders        = "headers"
+	TypeConsistentHash = "x-consistent-hash"
+	TypeDelayed        = "x-delayed-message"
 )
 
 // Destination is what a binding points at: a *Queue or an *Exchange.
@@ -43,6 +48,21 @@ type Exchange struct {
 	// Guarded by vhost.mu.
 	bindings []*Binding
 	match    matcher
+	// policyAlternate is the alternate exchange a policy gives this
+	// exchange ("" for none); the alternate-exchange argument wins over
+	// it, as in RabbitMQ. Guarded by vhost.mu.
+	policyAlternate string
+
+	// ext is derived from typ and args on first use (see extLocked), not
+	// at construction, because Restore builds exchanges directly.
+	extOnce sync.Once
+	ext     exchangeExt
+
+	// delays holds an x-delayed-message exchange's waiting messages;
+	// created on first use (see delayQueue).
+	delaysOnce sync.Once
+	delays     atomic.Pointer[delayQueue] // set once created
+	delaysErr  error
 }
 
 // Name returns the exchange name ("" is the default exchange).
@@ -79,6 +99,11 @@ func newMatcher(typ string) matcher {
 		return topicMatcher{route.NewTopic[Destination]()}
 	case TypeHeaders:
 		return headersMatcher{route.NewHeaders[Destination]()}
+	case TypeConsistentHash:
+		return hashMatcher{route.NewConsistentHash(destKey)}
+	case TypeDelayed:
+		// Routes like its x-delayed-type, which only the arguments say.
+		return &deferredMatcher{}
 	}
 	return nil
 }

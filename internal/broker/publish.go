@@ -14,6 +14,16 @@ type Router struct {
 	visited []*Exchange
 	visit   func(Destination) // bound once to avoid a closure per message
 	pending []*Exchange
+	// delays lists the x-delayed-message exchanges where the message
+	// stopped to wait for its x-delay (Publish hands it to them).
+	delays []*Exchange
+	// hits counts the destinations matchers reported, duplicates included:
+	// an exchange whose own match reports none sends the message on to its
+	// alternate exchange.
+	hits int
+	// noDelay routes through delayed exchanges without delaying: set for
+	// messages whose delay is over.
+	noDelay bool
 	logs    []*store.Log
 }
 
@@ -29,6 +39,7 @@ func NewRouter() *Router {
 const smallFanout = 16
 
 func (r *Router) add(d Destination) {
+	r.hits++
 	switch d := d.(type) {
 	case *Queue:
 		if len(r.queues) < smallFanout {
@@ -70,6 +81,8 @@ func (r *Router) reset() {
 	clear(r.visited)
 	r.visited = r.visited[:0]
 	r.pending = r.pending[:0]
+	clear(r.delays)
+	r.delays = r.delays[:0]
 	if len(r.seen) > 0 {
 		clear(r.seen)
 	}
@@ -78,7 +91,32 @@ func (r *Router) reset() {
 // Route resolves the queues a message published to exchange with the given
 // routing key and headers reaches; each queue appears once however many
 // bindings lead to it. The result is valid until the next Route call.
+// RouteMessage is the same for a whole message.
 func (v *VHost) Route(r *Router, exchange, key string, headers map[string]any) ([]*Queue, error) {
+	return v.route(r, exchange, routed{key, headers, nil})
+}
+
+// routed is what routing reads of a message: the routing key, the headers
+// and (for consistent-hash exchanges hashing a property) the encoded
+// properties.
+type routed struct {
+	key     string
+	headers map[string]any
+	props   []byte
+}
+
+// RouteMessage resolves the queues m reaches from its exchange, following
+// exchange-to-exchange bindings and alternate exchanges. It needs the whole
+// message where Route does not: a consistent-hash exchange may hash a
+// property. x-delayed-message exchanges that keep m back for its x-delay
+// are listed by r.Delayed (Publish hands m to them; a caller routing by
+// itself must call DelayAt for each, or the message is not delivered
+// there). The result is valid until the next call with r.
+func (v *VHost) RouteMessage(r *Router, m *message.Message) ([]*Queue, error) {
+	return v.route(r, m.Exchange, routed{m.RoutingKey, m.Headers, m.Props})
+}
+
+func (v *VHost) route(r *Router, exchange string, m routed) ([]*Queue, error) {
 	r.reset()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -90,24 +128,64 @@ func (v *VHost) Route(r *Router, exchange, key string, headers map[string]any) (
 		return nil, errorf(CodeAccessRefused, "cannot publish to internal exchange '%s' in vhost '%s'", exchange, v.name)
 	}
 	if exchange == "" {
-		if q, ok := v.queues[key]; ok {
+		if q, ok := v.queues[m.key]; ok {
 			r.queues = append(r.queues, q)
 		}
 		return r.queues, nil
 	}
+	v.routeFromLocked(r, e, &m)
+	return r.queues, nil
+}
+
+// Delayed lists the x-delayed-message exchanges the last route stopped at.
+func (r *Router) Delayed() []*Exchange { return r.delays }
+
+// routeFromLocked routes m from exchange e, as RabbitMQ's rabbit_exchange
+// route/1 does: a work list of exchanges, each visited once (cycles and
+// diamonds included), each one's matches added; an exchange whose own
+// matcher finds no destination at all adds its alternate exchange, if that
+// exists, to the work list, where the same visited-once rule stops
+// alternate-exchange cycles. (An exchange whose matches were all visited
+// already does not use its alternate: it did route.)
+func (v *VHost) routeFromLocked(r *Router, e *Exchange, m *routed) {
 	r.visited = append(r.visited, e)
 	r.pending = append(r.pending, e)
 	for len(r.pending) > 0 {
 		e := r.pending[len(r.pending)-1]
 		r.pending = r.pending[:len(r.pending)-1]
-		e.match.match(key, headers, r.visit)
+		x := e.extLocked()
+		if x.plain && e.policyAlternate == "" {
+			e.match.match(m.key, m.headers, r.visit)
+			continue
+		}
+		if x.delayed && !r.noDelay {
+			if _, ok := delayOf(m.headers); ok {
+				r.delays = append(r.delays, e)
+				continue
+			}
+		}
+		before := r.hits
+		if x.hash != hashRoutingKey {
+			if hm, ok := e.match.(hashedMatcher); ok {
+				hm.matchHash(x.hashOf(m), r.visit)
+			}
+		} else {
+			e.match.match(m.key, m.headers, r.visit)
+		}
+		if r.hits == before {
+			if alt := e.alternateLocked(x); alt != "" {
+				if ae, ok := v.exchanges[alt]; ok { // a missing one is ignored
+					r.visit(ae)
+				}
+			}
+		}
 	}
-	return r.queues, nil
 }
 
 // PublishResult says what became of a published message.
 type PublishResult struct {
-	// Queues is the number of queues that took the message; zero means
+	// Queues is the number of queues that took the message, counting a
+	// delayed-message exchange that keeps it for later as one; zero means
 	// unroutable.
 	Queues int
 	// Rejected is set when a queue refused the message (x-overflow
@@ -122,7 +200,7 @@ type PublishResult struct {
 // error the message may be on some queues already; the caller must not
 // confirm it.
 func (v *VHost) Publish(r *Router, m *message.Message) (PublishResult, error) {
-	qs, err := v.Route(r, m.Exchange, m.RoutingKey, m.Headers)
+	qs, err := v.RouteMessage(r, m)
 	if err != nil {
 		return PublishResult{}, err
 	}
@@ -141,6 +219,16 @@ func (v *VHost) Publish(r *Router, m *message.Message) (PublishResult, error) {
 		case Rejected:
 			res.Rejected = true
 		}
+		if log != nil {
+			r.logs = append(r.logs, log)
+		}
+	}
+	for _, e := range r.delays {
+		log, err := v.DelayAt(e, m)
+		if err != nil {
+			return res, err
+		}
+		res.Queues++ // held for later: routed, as far as the publisher can tell
 		if log != nil {
 			r.logs = append(r.logs, log)
 		}

@@ -22,6 +22,8 @@ type VHost struct {
 	// restoring is set while definitions are replayed at startup, when
 	// nothing needs persisting again. Guarded by mu.
 	restoring bool
+	limits    VHostLimits // guarded by mu
+	limitsSet bool        // guarded by mu
 }
 
 func newVHost(b *Broker, name string) *VHost {
@@ -97,6 +99,9 @@ func (v *VHost) DeclareExchange(s ExchangeSpec) (*Exchange, error) {
 	}
 	if strings.HasPrefix(s.Name, "amq.") {
 		return nil, errorf(CodeAccessRefused, "exchange name '%s' contains reserved prefix 'amq.*'", s.Name)
+	}
+	if err := validateExchangeArgs(v.name, s); err != nil {
+		return nil, err
 	}
 	e := &Exchange{vhost: v, name: s.Name, typ: s.Type, durable: s.Durable, autoDelete: s.AutoDelete,
 		internal: s.Internal, args: s.Args, match: newMatcher(s.Type)}

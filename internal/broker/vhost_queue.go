@@ -70,6 +70,9 @@ func (v *VHost) DeclareQueue(s QueueSpec) (q *Queue, created bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	if err := v.checkQueueLimitLocked(s.Name); err != nil {
+		return nil, false, err
+	}
 	q = newQueue(v, s.Name, s.Durable, s.Exclusive, s.AutoDelete, s.Args, cfg)
 	if s.Exclusive {
 		q.owner = s.Owner
