@@ -6,11 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Tests not run, with the reason:
-#   - TestConnectionRecovery*: they drop connections through RabbitMQ's
-#     management API hard-wired to port 15672 (DELETE /api/connections/...),
-#     which Warren serves only once the management issue lands.
-#   - TestDeclareArgsRejectToDeadLetterQueue: needs dead-lettering
-#     (x-dead-letter-exchange), part of the queue-features issue.
 #   - TestRabbitMQQueueTTLGet, TestRabbitMQQueueNackMultipleRequeue,
 #     TestIntegrationRecoverNotImplemented: they run only when the server's
 #     product property is "RabbitMQ"; against any other product they return
@@ -19,7 +14,7 @@ cd "$(dirname "$0")/.."
 #     requeue=false = 540) are covered by test/e2e.
 #   Tests that shell out to rabbitmqctl skip themselves (no
 #   RABBITMQ_RABBITMQCTL_PATH), so they need no entry here.
-SKIP='^(TestConnectionRecovery.*|TestDeclareArgsRejectToDeadLetterQueue|TestRabbitMQQueueTTLGet|TestRabbitMQQueueNackMultipleRequeue|TestIntegrationRecoverNotImplemented)$'
+SKIP='^(TestRabbitMQQueueTTLGet|TestRabbitMQQueueNackMultipleRequeue|TestIntegrationRecoverNotImplemented)$'
 
 version=$(go list -m -f '{{.Version}}' github.com/rabbitmq/amqp091-go)
 go mod download github.com/rabbitmq/amqp091-go
@@ -31,7 +26,9 @@ chmod -R u+w "$work/amqp091-go"
 
 go build -o "$work/warren" ./cmd/warren
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$work/warren" server --amqp-listen "127.0.0.1:$port" --http-listen 127.0.0.1:0 \
+# The client's recovery tests drop connections through the management API
+# at the hard-wired localhost:15672.
+"$work/warren" server --amqp-listen "127.0.0.1:$port" --http-listen 127.0.0.1:15672 \
   --data-dir "$work/data" --log-level warn 2>"$work/warren.log" &
 pid=$!
 for _ in $(seq 1 100); do
