@@ -17,9 +17,11 @@ const (
 
 // deadLetter is a message leaving a queue for its dead-letter exchange.
 type deadLetter struct {
-	q      *Queue
-	msg    *message.Message
-	reason string
+	q         *Queue
+	msg       *message.Message
+	reason    string
+	dlx, dlrk string // the queue's configuration when the message died
+	hasDLRK   bool
 }
 
 // deadLocked records that m died for reason; it is republished once the
@@ -29,7 +31,7 @@ func (q *Queue) deadLocked(m *message.Message, reason string) {
 	if !q.cfg.hasDLX || m == nil {
 		return
 	}
-	q.dead = append(q.dead, deadLetter{q: q, msg: m, reason: reason})
+	q.dead = append(q.dead, deadLetter{q: q, msg: m, reason: reason, dlx: q.cfg.dlx, dlrk: q.cfg.dlrk, hasDLRK: q.cfg.hasDLRK})
 }
 
 func (q *Queue) takeDeadLocked() []deadLetter {
@@ -53,17 +55,17 @@ func (v *VHost) deadLetter(dead []deadLetter) {
 		q := d.q
 		m := d.msg
 		key := m.RoutingKey
-		if q.cfg.hasDLRK {
-			key = q.cfg.dlrk
+		if d.hasDLRK {
+			key = d.dlrk
 		}
-		out, err := deadLetterMessage(m, q, d.reason, q.cfg.dlx, key, v.broker.now())
+		out, err := deadLetterMessage(m, q, d.reason, d.dlx, key, v.broker.now())
 		if err != nil {
 			v.broker.log.Warn("dead-lettering failed: bad properties", "queue", q.name, "err", err)
 			continue
 		}
 		qs, err := v.Route(r, out.Exchange, out.RoutingKey, out.Headers)
 		if err != nil {
-			v.broker.log.Debug("dead-letter exchange unusable; message dropped", "queue", q.name, "dlx", q.cfg.dlx, "err", err)
+			v.broker.log.Debug("dead-letter exchange unusable; message dropped", "queue", q.name, "dlx", d.dlx, "err", err)
 			continue
 		}
 		for _, target := range qs {

@@ -32,7 +32,9 @@ type Queue struct {
 	args       Table
 	owner      any
 
-	cfg queueConfig // from arguments; immutable
+	cfg queueConfig // arguments + policies; guarded by mu
+	// Mirrors of cfg fields that adapters read without the lock.
+	deliveryLimit, consumerTO atomic.Int64
 
 	mu          sync.Mutex
 	log         *store.Log    // the queue's message log; opened on first use

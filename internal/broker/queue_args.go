@@ -111,9 +111,18 @@ func parseQueueArgs(name, vhost string, args Table) (queueConfig, error) {
 	return c, nil
 }
 
-// DeliveryLimit returns the queue's x-delivery-limit, or -1.
-func (q *Queue) DeliveryLimit() int64 { return q.cfg.deliveryLimit }
+// DeliveryLimit returns the queue's effective delivery limit, or -1. It
+// takes no lock (adapters call it while the queue delivers).
+func (q *Queue) DeliveryLimit() int64 { return q.deliveryLimit.Load() }
 
-// ConsumerTimeout returns the queue's x-consumer-timeout in ms, or -1 for
-// the broker default.
-func (q *Queue) ConsumerTimeout() int64 { return q.cfg.consumerTO }
+// ConsumerTimeout returns the queue's consumer timeout in ms, or -1 for
+// the broker default. It takes no lock.
+func (q *Queue) ConsumerTimeout() int64 { return q.consumerTO.Load() }
+
+// setCfgLocked installs an effective configuration, mirroring what
+// adapters read without the lock.
+func (q *Queue) setCfgLocked(c queueConfig) {
+	q.cfg = c
+	q.deliveryLimit.Store(c.deliveryLimit)
+	q.consumerTO.Store(c.consumerTO)
+}

@@ -23,6 +23,7 @@ type VHost struct {
 	// nothing needs persisting again. Guarded by mu.
 	restoring bool
 	limits    VHostLimits // guarded by mu
+	policies  policySet   // guarded by mu
 	limitsSet bool        // guarded by mu
 }
 

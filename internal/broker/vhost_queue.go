@@ -66,10 +66,10 @@ func (v *VHost) DeclareQueue(s QueueSpec) (q *Queue, created bool, err error) {
 		q.Touch()
 		return q, false, nil
 	}
-	cfg, err := parseQueueArgs(s.Name, v.name, s.Args)
-	if err != nil {
+	if _, err := parseQueueArgs(s.Name, v.name, s.Args); err != nil {
 		return nil, false, err
 	}
+	cfg := policyConfig(v.policies, s.Name, v.name, s.Args)
 	if err := v.checkQueueLimitLocked(s.Name); err != nil {
 		return nil, false, err
 	}
@@ -200,7 +200,8 @@ func (v *VHost) DeleteExclusiveQueues(owner any) {
 
 // newQueue builds a queue with its levels and idle clock set up.
 func newQueue(v *VHost, name string, durable, exclusive, autoDelete bool, args Table, cfg queueConfig) *Queue {
-	q := &Queue{vhost: v, name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, args: args, cfg: cfg}
+	q := &Queue{vhost: v, name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, args: args}
+	q.setCfgLocked(cfg) // not yet shared: no lock needed
 	q.levels = make([]messageList, max(1, cfg.maxPriority+1))
 	q.lastUsed = nowMs(v.broker)
 	if cfg.expires >= 0 {

@@ -291,6 +291,7 @@ func (a *API) importDefinitions(w http.ResponseWriter, r *http.Request, p *princ
 	for _, v := range im.limitVHosts {
 		im.a.applyLimits(false, v)
 	}
+	im.a.syncAllPolicies()
 	if err != nil {
 		badRequest(w, err.Error())
 		return

@@ -166,6 +166,7 @@ func (a *API) putPolicy(operator bool) handler {
 		_, existed := a.mem.policies[idx(operator)][k]
 		a.mem.policies[idx(operator)][k] = pol
 		a.mu.Unlock()
+		a.syncPolicies(vhost, operator)
 		created(w, !existed)
 	}
 }
@@ -185,6 +186,7 @@ func (a *API) deletePolicy(operator bool) handler {
 			notFound(w)
 			return
 		}
+		a.syncPolicies(vhost, operator)
 		noContent(w)
 	}
 }
