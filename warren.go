@@ -275,6 +275,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.amqp.Shutdown(ctx)
 	s.wg.Wait()
 	s.stopAlarms()
+	s.broker.StopDelayed() // no delayed-message timer outlives the server
 	if cerr := s.closeStores(); err == nil {
 		err = cerr
 	}
@@ -362,6 +363,14 @@ func (s *Server) recoverMessages(queues []*broker.Queue) error {
 		}
 		total += n
 	}
+	delayed, nd, err := s.broker.RecoverDelayed()
+	if err != nil {
+		return fmt.Errorf("warren: recovering delayed messages: %w", err)
+	}
+	for _, n := range delayed {
+		keep[n] = true
+	}
+	total += nd
 	names, err := s.store.Logs()
 	if err != nil {
 		return err

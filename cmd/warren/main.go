@@ -14,6 +14,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -103,6 +105,13 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 	defer stop()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(l) }()
+	if addr := getenv("WARREN_PPROF_LISTEN"); addr != "" {
+		// Profiling for developers (see docs/BENCHMARKS.md), off by default.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go func() { log.Info("pprof listening", "addr", addr, "err", http.ListenAndServe(addr, mux)) }()
+	}
 	hl, err := net.Listen("tcp", cfg.HTTPListen)
 	if err != nil {
 		log.Error("listen failed", "addr", cfg.HTTPListen, "err", err)

@@ -21,6 +21,8 @@ type channel struct {
 	// before any), and pubTopic whether it is a topic exchange.
 	pubAllowed string
 	pubTopic   bool
+	// reply is the channel's direct reply-to consumer (replyto.go).
+	reply *replyConsumer
 
 	// Publishing.
 	pub          *publishState // non-nil between basic.publish and the last body frame
@@ -161,6 +163,7 @@ func (ch *channel) cleanup() {
 	ch.flushConfirm() // what was confirmed is acked before the close
 	ch.closed = true
 	ch.conn.infoChannelClosed(ch)
+	ch.dropReplyTo()
 	ch.pub = nil
 	ch.tx = nil
 	ch.dmu.Lock()

@@ -62,8 +62,10 @@ type conn struct {
 	openUser  atomic.Pointer[string]
 	// forcedCh is closed by forceClose, waking a reader blocked by an alarm.
 	forcedCh chan struct{}
-	// lastFrame is when the last frame arrived (heartbeat detection).
+	// lastFrame is when the last frame arrived (heartbeat detection), and
+	// deadline the read deadline last set.
 	lastFrame time.Time
+	deadline  time.Time
 	// unacked counts deliveries awaiting ack on all channels; while
 	// non-zero the reader wakes each second to check consumer timeouts.
 	unacked atomic.Int64
@@ -167,7 +169,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		if c.state == stateRunning {
-			c.lastFrame = time.Now()
+			c.lastFrame = c.srv.now()
 			c.armDeadline()
 		} else if c.heartbeat > 0 && c.state != stateClosing {
 			_ = c.nc.SetReadDeadline(time.Now().Add(2 * c.heartbeat))
@@ -367,14 +369,21 @@ const tickInterval = time.Second
 // consumer timeouts to check.
 func (c *conn) armDeadline() {
 	var d time.Time
+	now := c.srv.now()
 	if c.heartbeat > 0 {
-		d = c.lastFrame.Add(2 * c.heartbeat)
+		d = now.Add(2 * c.heartbeat)
 	}
 	if c.unacked.Load() > 0 {
-		if t := time.Now().Add(tickInterval); d.IsZero() || t.Before(d) {
+		if t := now.Add(tickInterval); d.IsZero() || t.Before(d) {
 			d = t
 		}
 	}
+	// Moving the deadline a little later after every frame buys nothing:
+	// skip updates that change it by less than a quarter second.
+	if !c.deadline.IsZero() && !d.IsZero() && d.After(c.deadline) && d.Sub(c.deadline) < 250*time.Millisecond {
+		return
+	}
+	c.deadline = d
 	_ = c.nc.SetReadDeadline(d)
 }
 
@@ -384,6 +393,7 @@ func (c *conn) tickDue(err error) bool {
 	if !errors.As(err, &ne) || !ne.Timeout() || c.state != stateRunning || c.forced.Load() != nil {
 		return false
 	}
+	c.deadline = time.Time{} // it fired: the next arm must set one
 	return c.heartbeat == 0 || time.Since(c.lastFrame) < 2*c.heartbeat
 }
 

@@ -164,7 +164,7 @@ func (ch *channel) Deliver(c *broker.Consumer, d broker.Delivery) bool {
 	o.signal()
 	if !cs.noAck {
 		cs.unacked++
-		ch.unacked.push(pendingDelivery{tag: tag, d: d, consumer: cs, at: time.Now().UnixMilli()})
+		ch.unacked.push(pendingDelivery{tag: tag, d: d, consumer: cs, at: ch.conn.srv.clock.Load() / 1e6})
 		ch.conn.unacked.Add(1)
 	}
 	return true
@@ -245,7 +245,7 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 	ch.nextTag++
 	tag := ch.nextTag
 	if !m.NoAck {
-		ch.unacked.push(pendingDelivery{tag: tag, d: d, at: time.Now().UnixMilli()})
+		ch.unacked.push(pendingDelivery{tag: tag, d: d, at: ch.conn.srv.clock.Load() / 1e6})
 		ch.conn.unacked.Add(1)
 	}
 	ch.dmu.Unlock()

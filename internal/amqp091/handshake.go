@@ -162,6 +162,7 @@ func (c *conn) open(m *wire.ConnectionOpen) error {
 	c.state = stateRunning
 	c.publishInfo() // a snapshot for the management API (info.go)
 	c.lastFrame = time.Now()
+	c.deadline = time.Time{}
 	c.armDeadline()
 	c.send(0, &wire.ConnectionOpenOk{})
 	c.log = c.log.With("user", c.user.Name, "vhost", v.Name())

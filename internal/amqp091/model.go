@@ -110,6 +110,9 @@ func (ch *channel) e2e(m wire.Method, srcName, dstName, key string, args wire.Ta
 }
 
 func (ch *channel) queueDeclare(m *wire.QueueDeclare) error {
+	if ok, err := ch.declareReplyTo(m); ok { // direct reply-to: replyto.go
+		return err
+	}
 	v := ch.conn.vhost
 	var q *broker.Queue
 	var err error

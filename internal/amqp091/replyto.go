@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"runtime"
 	"strings"
 	"sync"
-	"weak"
 
 	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/broker"
@@ -43,37 +41,30 @@ const (
 type replyConsumer struct {
 	token string
 	tag   string
-	ch    weak.Pointer[channel]
+	ch    *channel
 	vhost *broker.VHost
 }
 
-var replyRegistry = struct {
+// replyRegistry maps reply-to tokens to their channels, per Server. A
+// channel's entry goes when the channel is cleaned up (dropReplyTo).
+type replyRegistry struct {
 	mu      sync.RWMutex
-	byToken map[string]*replyConsumer
-	byChan  map[weak.Pointer[channel]]*replyConsumer
-}{byToken: make(map[string]*replyConsumer), byChan: make(map[weak.Pointer[channel]]*replyConsumer)}
-
-// replyConsumerOf returns ch's reply consumer, or nil.
-func (ch *channel) replyConsumerOf() *replyConsumer {
-	wp := weak.Make(ch)
-	replyRegistry.mu.RLock()
-	defer replyRegistry.mu.RUnlock()
-	return replyRegistry.byChan[wp]
+	byToken map[string]*replyConsumer // guarded by mu
 }
+
+// replyConsumerOf returns ch's reply consumer, or nil (reader-owned).
+func (ch *channel) replyConsumerOf() *replyConsumer { return ch.reply }
 
 // lookupReply returns the live channel and consumer the token names for a
 // publisher in vhost, or nil.
-func lookupReply(token string, vhost *broker.VHost) (*channel, *replyConsumer) {
-	replyRegistry.mu.RLock()
-	rc := replyRegistry.byToken[token]
-	replyRegistry.mu.RUnlock()
+func (s *Server) lookupReply(token string, vhost *broker.VHost) (*channel, *replyConsumer) {
+	s.replies.mu.RLock()
+	rc := s.replies.byToken[token]
+	s.replies.mu.RUnlock()
 	if rc == nil || rc.vhost != vhost {
 		return nil, nil
 	}
-	ch := rc.ch.Value()
-	if ch == nil {
-		return nil, nil
-	}
+	ch := rc.ch
 	ch.dmu.Lock()
 	dead := ch.dead
 	ch.dmu.Unlock()
@@ -83,16 +74,17 @@ func lookupReply(token string, vhost *broker.VHost) (*channel, *replyConsumer) {
 	return ch, rc
 }
 
-func dropReply(token string) {
-	replyRegistry.mu.Lock()
-	defer replyRegistry.mu.Unlock()
-	rc := replyRegistry.byToken[token]
-	if rc == nil {
-		return
-	}
-	delete(replyRegistry.byToken, token)
-	if replyRegistry.byChan[rc.ch] == rc {
-		delete(replyRegistry.byChan, rc.ch)
+func (s *Server) dropReply(token string) {
+	s.replies.mu.Lock()
+	defer s.replies.mu.Unlock()
+	delete(s.replies.byToken, token)
+}
+
+// dropReplyTo forgets the channel's reply consumer (channel cleanup).
+func (ch *channel) dropReplyTo() {
+	if ch.reply != nil {
+		ch.conn.srv.dropReply(ch.reply.token)
+		ch.reply = nil
 	}
 }
 
@@ -117,12 +109,15 @@ func (ch *channel) consumeReplyTo(m *wire.BasicConsume) error {
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	rc := &replyConsumer{token: base64.RawURLEncoding.EncodeToString(b[:]), tag: tag, ch: weak.Make(ch), vhost: ch.conn.vhost}
-	replyRegistry.mu.Lock()
-	replyRegistry.byToken[rc.token] = rc
-	replyRegistry.byChan[rc.ch] = rc
-	replyRegistry.mu.Unlock()
-	runtime.AddCleanup(ch, dropReply, rc.token)
+	rc := &replyConsumer{token: base64.RawURLEncoding.EncodeToString(b[:]), tag: tag, ch: ch, vhost: ch.conn.vhost}
+	srv := ch.conn.srv
+	srv.replies.mu.Lock()
+	if srv.replies.byToken == nil {
+		srv.replies.byToken = make(map[string]*replyConsumer)
+	}
+	srv.replies.byToken[rc.token] = rc
+	srv.replies.mu.Unlock()
+	ch.reply = rc
 	if !m.NoWait {
 		ch.send(&wire.BasicConsumeOk{ConsumerTag: tag})
 	}
@@ -136,7 +131,7 @@ func (ch *channel) cancelReplyTo(m *wire.BasicCancel) bool {
 	if rc == nil || rc.tag != m.ConsumerTag {
 		return false
 	}
-	dropReply(rc.token)
+	ch.dropReplyTo()
 	if !m.NoWait {
 		ch.send(&wire.BasicCancelOk{ConsumerTag: m.ConsumerTag})
 	}
@@ -172,7 +167,7 @@ func (ch *channel) publishOrReply(msg *message.Message) (broker.PublishResult, e
 	if msg.Exchange != "" || !strings.HasPrefix(msg.RoutingKey, replyToPrefix) {
 		return ch.conn.vhost.Publish(ch.router, msg)
 	}
-	if to, rc := lookupReply(msg.RoutingKey[len(replyToPrefix):], ch.conn.vhost); to != nil {
+	if to, rc := ch.conn.srv.lookupReply(msg.RoutingKey[len(replyToPrefix):], ch.conn.vhost); to != nil {
 		to.deliverReply(rc, msg)
 	}
 	return broker.PublishResult{}, nil // unrouted, as in RabbitMQ (see above)
@@ -188,9 +183,10 @@ func (ch *channel) deliverReply(rc *replyConsumer, msg *message.Message) {
 	if ch.dead {
 		return
 	}
-	replyRegistry.mu.RLock()
-	live := replyRegistry.byToken[rc.token] == rc
-	replyRegistry.mu.RUnlock()
+	srv := ch.conn.srv
+	srv.replies.mu.RLock()
+	live := srv.replies.byToken[rc.token] == rc
+	srv.replies.mu.RUnlock()
 	if !live {
 		return
 	}
@@ -211,7 +207,7 @@ func (ch *channel) declareReplyTo(m *wire.QueueDeclare) (handled bool, err error
 		return false, nil
 	}
 	if name != replyToQueue {
-		if to, _ := lookupReply(name[len(replyToPrefix):], ch.conn.vhost); to == nil {
+		if to, _ := ch.conn.srv.lookupReply(name[len(replyToPrefix):], ch.conn.vhost); to == nil {
 			return true, newErr(wire.NotFound, "no queue '%s' in vhost '%s'", name, ch.conn.vhost.Name()).on(m)
 		}
 	}

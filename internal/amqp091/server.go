@@ -82,6 +82,13 @@ type Server struct {
 	nextID atomic.Uint64
 
 	throttle authThrottle
+	replies  replyRegistry // direct reply-to tokens
+	// clock is a coarse wall clock (unix nanos, updated every clockTick)
+	// for the per-frame and per-delivery timestamps, which need no more
+	// precision and would otherwise read the clock millions of times a
+	// second.
+	clock     atomic.Int64
+	stopClock chan struct{}
 	// infos holds each open connection's published snapshot (*conn →
 	// *connInfo) for the management API; see info.go.
 	infos sync.Map
@@ -94,8 +101,30 @@ type Server struct {
 // NewServer returns a server for cfg.
 func NewServer(cfg Config) *Server {
 	cfg.setDefaults()
-	return &Server{cfg: cfg, conns: make(map[*conn]struct{})}
+	s := &Server{cfg: cfg, conns: make(map[*conn]struct{}), stopClock: make(chan struct{})}
+	s.clock.Store(time.Now().UnixNano())
+	go s.runClock()
+	return s
 }
+
+// clockTick is the coarse clock's resolution.
+const clockTick = 5 * time.Millisecond
+
+func (s *Server) runClock() {
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			s.clock.Store(now.UnixNano())
+		case <-s.stopClock:
+			return
+		}
+	}
+}
+
+// now returns the coarse time.
+func (s *Server) now() time.Time { return time.Unix(0, s.clock.Load()) }
 
 // ServeConn runs one client connection until it ends. It closes nc.
 func (s *Server) ServeConn(nc net.Conn) {
@@ -119,6 +148,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	for c := range s.conns {
 		c.forceClose("broker forced connection closure with reason 'shutdown'")
+	}
+	select {
+	case <-s.stopClock:
+	default:
+		close(s.stopClock)
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})

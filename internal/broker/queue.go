@@ -129,6 +129,21 @@ func (q *Queue) level(prio uint8) int {
 
 func nowMs(b *Broker) int64 { return b.now().UnixMilli() }
 
+// lazyNow reads the clock at most once, and only if asked: most messages
+// have no TTL, and on some machines reading the clock costs more than
+// dispatching a message.
+type lazyNow struct {
+	b *Broker
+	v int64
+}
+
+func (n *lazyNow) get() int64 {
+	if n.v == 0 {
+		n.v = nowMs(n.b)
+	}
+	return n.v
+}
+
 // expiryOf is when a message published now stops being deliverable: the
 // lower of the queue's and the message's TTL, as in RabbitMQ.
 func (q *Queue) expiryOf(m *message.Message, enqueued int64) int64 {
@@ -169,15 +184,18 @@ func (q *Queue) publishLocked(m *message.Message) (PublishStatus, *store.Log, er
 		return Gone, nil, nil
 	}
 	b := q.vhost.broker
-	now := nowMs(b)
+	now := &lazyNow{b: b}
 	if q.cfg.overflow != OverflowDropHead && q.wouldOverflowLocked(m) {
 		if q.cfg.overflow == OverflowRejectPublishDLX {
 			q.deadLocked(m, reasonMaxLen)
 		}
 		return Rejected, nil, nil
 	}
-	expires := q.expiryOf(m, now)
-	if expires != 0 && expires <= now && len(q.consumers) == 0 {
+	expires := int64(0)
+	if q.cfg.messageTTL >= 0 || m.Expiration >= 0 {
+		expires = q.expiryOf(m, now.get())
+	}
+	if expires != 0 && expires <= now.get() && len(q.consumers) == 0 {
 		// TTL 0 with nobody to take it: RabbitMQ expires it at once.
 		q.Stats.Published.Add(1)
 		q.deadLocked(m, reasonExpired)
@@ -190,7 +208,7 @@ func (q *Queue) publishLocked(m *message.Message) (PublishStatus, *store.Log, er
 	stored := false
 	if durable || cold {
 		var err error
-		if pos, err = q.appendLocked(m, now); err != nil {
+		if pos, err = q.appendLocked(m, now.get()); err != nil {
 			return Gone, nil, err
 		}
 		stored = true
@@ -247,7 +265,7 @@ func (e *entry) delivery(q *Queue, level int) Delivery {
 // consumer priority first and round-robin among equals, until either runs
 // out.
 func (q *Queue) dispatchLocked() {
-	now := nowMs(q.vhost.broker)
+	now := &lazyNow{b: q.vhost.broker}
 	for q.readyLenLocked() > 0 {
 		// Find the message first: choosing a consumer advances the
 		// round-robin cursor.
@@ -275,7 +293,7 @@ func (q *Queue) dispatchLocked() {
 // it from disk when its body is not in memory and expiring (dead-lettering)
 // any that are past their TTL on the way. A message that cannot be read is
 // dropped (and logged) so one bad record does not stall the queue.
-func (q *Queue) peekLocked(now int64) (entry, int, bool) {
+func (q *Queue) peekLocked(now *lazyNow) (entry, int, bool) {
 	for lvl := len(q.levels) - 1; lvl >= 0; lvl-- {
 		l := &q.levels[lvl]
 		for {
@@ -288,7 +306,7 @@ func (q *Queue) peekLocked(now int64) (entry, int, bool) {
 					q.settleStoredLocked(e.stored, e.pos)
 					continue
 				}
-				if e.expires != 0 && e.expires <= now {
+				if e.expires != 0 && e.expires <= now.get() {
 					l.popHot()
 					q.vhost.broker.hotBytes.Add(-memCharge(e.msg))
 					q.settleStoredLocked(e.stored, e.pos)
@@ -297,7 +315,7 @@ func (q *Queue) peekLocked(now int64) (entry, int, bool) {
 				}
 				return e, lvl, true
 			case 3:
-				if err := q.refillLocked(l, now); err != nil {
+				if err := q.refillLocked(l); err != nil {
 					q.vhost.broker.log.Error("queue message unreadable, dropped", "queue", q.name, "vhost", q.vhost.name, "err", err)
 				}
 				continue
@@ -312,7 +330,7 @@ func (q *Queue) peekLocked(now int64) (entry, int, bool) {
 const refillBytes = 1 << 20
 
 // refillLocked moves the oldest cold messages of l into memory.
-func (q *Queue) refillLocked(l *messageList, now int64) error {
+func (q *Queue) refillLocked(l *messageList) error {
 	var loaded int64
 	for l.ColdLen() > 0 && l.n < 256 && loaded < refillBytes {
 		seq, c := l.popCold()
@@ -366,7 +384,7 @@ func (q *Queue) settleStoredLocked(stored bool, pos store.Pos) {
 func (q *Queue) Get(noAck bool) (d Delivery, ok bool, remaining int) {
 	q.mu.Lock()
 	q.touchLocked()
-	e, lvl, ok := q.peekLocked(nowMs(q.vhost.broker))
+	e, lvl, ok := q.peekLocked(&lazyNow{b: q.vhost.broker})
 	if ok {
 		e = q.takeLocked(lvl, noAck)
 		d = e.delivery(q, lvl)

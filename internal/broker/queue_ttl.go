@@ -61,7 +61,7 @@ func (q *Queue) onTimer() {
 	}
 	// The head's own expiry (queue TTLs are in publish order, so the head
 	// is always the next one to fall due among them).
-	if e, _, ok := q.peekLocked(now); ok && e.expires != 0 && (next == 0 || e.expires < next) {
+	if e, _, ok := q.peekLocked(&lazyNow{b: q.vhost.broker, v: now}); ok && e.expires != 0 && (next == 0 || e.expires < next) {
 		next = e.expires
 	}
 	idle := q.cfg.expires >= 0 && len(q.consumers) == 0 && now-q.lastUsed >= q.cfg.expires
@@ -88,7 +88,7 @@ func (q *Queue) onTimer() {
 // head through peekLocked, and the ones behind it from the expiry heap, so
 // their memory is released at once rather than when they reach the head.
 func (q *Queue) expireLocked(now int64) {
-	q.peekLocked(now) // drops expired heads, dead-lettering them
+	q.peekLocked(&lazyNow{b: q.vhost.broker, v: now}) // drops expired heads, dead-lettering them
 	for len(q.expiries) > 0 && q.expiries[0].at <= now {
 		x := heap.Pop(&q.expiries).(expiry)
 		l := &q.levels[x.level]
@@ -156,7 +156,7 @@ func (q *Queue) enforceLimitsLocked() {
 	if q.cfg.maxLength < 0 && q.cfg.maxLengthBytes < 0 {
 		return
 	}
-	now := nowMs(q.vhost.broker)
+	now := &lazyNow{b: q.vhost.broker}
 	for (q.cfg.maxLength >= 0 && int64(q.readyLenLocked()) > q.cfg.maxLength) ||
 		(q.cfg.maxLengthBytes >= 0 && q.readyBytesLocked() > q.cfg.maxLengthBytes) {
 		// The head of the lowest non-empty priority goes first? RabbitMQ

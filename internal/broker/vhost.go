@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/warrenmq/warren/internal/meta"
-	"github.com/warrenmq/warren/internal/route"
 )
 
 // Table is a decoded field table (AMQP arguments and headers).
@@ -216,10 +215,8 @@ func (v *VHost) Bind(src *Exchange, d Destination, key string, args Table) error
 	if src.findBindingLocked(d, key, args) >= 0 {
 		return nil
 	}
-	if src.typ == TypeHeaders {
-		if err := route.ValidateHeadersArgs(args); err != nil {
-			return errorf(CodePreconditionFailed, "%v", err)
-		}
+	if err := ValidateBinding(src, key, args); err != nil {
+		return err
 	}
 	if op, ok := bindingOp(meta.OpBindingPut, src, d, key, args); ok && !v.restoring {
 		if err := v.broker.persist(op); err != nil {
@@ -255,7 +252,7 @@ func (v *VHost) Unbind(src *Exchange, d Destination, key string, args Table) err
 	// what the matcher ignores still needs the entry.
 	shared := false
 	for _, o := range src.bindings {
-		if o.Destination == d && ((src.typ == TypeHeaders && tablesEqual(o.Args, b.Args)) || (src.typ != TypeHeaders && o.Key == b.Key)) {
+		if o.Destination == d && ((src.routesByArgs() && tablesEqual(o.Args, b.Args)) || (!src.routesByArgs() && o.Key == b.Key)) {
 			shared = true
 			break
 		}
