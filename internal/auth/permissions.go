@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -268,15 +269,26 @@ func (p *Permissions) ListTopic() []TopicPermission {
 // Without a topic permission for that exchange everything is allowed, as
 // in RabbitMQ.
 func (p *Permissions) CheckTopic(user, vhost, exchange string, a Access, routingKey string) bool {
+	k := [3]string{user, vhost, exchange}
 	p.mu.RLock()
-	res, ok := p.tres[[3]string{user, vhost, exchange}]
+	res, ok := p.tres[k]
+	tp := p.topic[k]
 	p.mu.RUnlock()
 	if !ok {
 		return true
 	}
-	re := res[0]
+	re, src := res[0], tp.Write
 	if a == Read {
-		re = res[1]
+		re, src = res[1], tp.Read
+	}
+	// RabbitMQ expands {username} and {vhost} in topic patterns with the
+	// connection's values (quoted, so they match literally).
+	if strings.Contains(src, "{username}") || strings.Contains(src, "{vhost}") {
+		expanded := strings.NewReplacer("{username}", regexp.QuoteMeta(user), "{vhost}", regexp.QuoteMeta(vhost)).Replace(src)
+		var err error
+		if re, err = compilePattern(a.String(), expanded); err != nil {
+			return false
+		}
 	}
 	return re != nil && re.MatchString(routingKey)
 }

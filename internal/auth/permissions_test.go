@@ -74,3 +74,24 @@ func TestUsersListDelete(t *testing.T) {
 		t.Error("deleted user authenticated")
 	}
 }
+
+func TestTopicPermissionVariables(t *testing.T) {
+	p := NewPermissions()
+	if err := p.PutTopic(TopicPermission{User: "alice", VHost: "v1", Exchange: "amq.topic", Write: "^users\\.{username}\\.", Read: "^{vhost}\\."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		a    Access
+		key  string
+		want bool
+	}{
+		{Write, "users.alice.x", true},
+		{Write, "users.bob.x", false},
+		{Read, "v1.anything", true},
+		{Read, "v2.anything", false},
+	} {
+		if got := p.CheckTopic("alice", "v1", "amq.topic", c.a, c.key); got != c.want {
+			t.Errorf("%v %q: %v, want %v", c.a, c.key, got, c.want)
+		}
+	}
+}
