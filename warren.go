@@ -168,6 +168,7 @@ func New(cfg Config) (*Server, error) {
 		MemoryLimit: s.monitor.MemoryLimit, DiskFreeLimit: s.monitor.DiskFreeLimit,
 		Listeners: s.listenerInfo,
 	})
+	s.api.Restore(state.Params)
 	return s, nil
 }
 

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"encoding/binary"
 	"fmt"
 	"sort"
@@ -90,6 +91,16 @@ func (a *Args) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// Param is a runtime setting kept as JSON: policies, operator policies,
+// vhost and user limits, topic permissions — anything the management layer
+// owns whose shape the store need not know.
+type Param struct {
+	Component string          `json:"component"` // e.g. "policy", "operator_policy", "vhost-limits", "user-limits", "topic-permission"
+	Owner     string          `json:"owner"`     // vhost or user
+	Name      string          `json:"name"`
+	Value     json.RawMessage `json:"value,omitempty"`
+}
+
 // Op is one logged change. Exactly one of the pointer fields is set,
 // according to Kind.
 type Op struct {
@@ -101,6 +112,7 @@ type Op struct {
 	User       *User       `json:"user,omitempty"`
 	UserName   string      `json:"user_name,omitempty"` // user.delete
 	Permission *Permission `json:"permission,omitempty"`
+	Param      *Param      `json:"param,omitempty"`
 }
 
 // Op kinds.
@@ -117,6 +129,8 @@ const (
 	OpUserDelete      = "user.delete"
 	OpPermissionPut   = "permission.put"
 	OpPermissionClear = "permission.delete"
+	OpParamPut        = "param.put"
+	OpParamDelete     = "param.delete"
 )
 
 // State is the set of definitions, the result of replaying ops.
@@ -127,6 +141,7 @@ type State struct {
 	Bindings    map[string]*Binding // key: bindingKey
 	Users       map[string]*User
 	Permissions map[[2]string]*Permission // (user, vhost)
+	Params      map[[3]string]*Param      // (component, owner, name)
 }
 
 // NewState returns an empty State.
@@ -138,6 +153,7 @@ func NewState() *State {
 		Bindings:    make(map[string]*Binding),
 		Users:       make(map[string]*User),
 		Permissions: make(map[[2]string]*Permission),
+		Params:      make(map[[3]string]*Param),
 	}
 }
 
@@ -213,6 +229,10 @@ func (s *State) Apply(op *Op) error {
 	case OpPermissionClear:
 		p := op.Permission
 		delete(s.Permissions, [2]string{p.User, p.VHost})
+	case OpParamPut:
+		s.Params[[3]string{op.Param.Component, op.Param.Owner, op.Param.Name}] = op.Param
+	case OpParamDelete:
+		delete(s.Params, [3]string{op.Param.Component, op.Param.Owner, op.Param.Name})
 	default:
 		return fmt.Errorf("meta: unknown op %q", op.Kind)
 	}
@@ -248,6 +268,23 @@ func (s *State) Ops() []Op {
 	}
 	for _, k := range sortedKeys(s.Queues) {
 		ops = append(ops, Op{Kind: OpQueuePut, Queue: s.Queues[k]})
+	}
+	pk := make([][3]string, 0, len(s.Params))
+	for k := range s.Params {
+		pk = append(pk, k)
+	}
+	sort.Slice(pk, func(i, j int) bool {
+		a, b := pk[i], pk[j]
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		if a[1] != b[1] {
+			return a[1] < b[1]
+		}
+		return a[2] < b[2]
+	})
+	for _, k := range pk {
+		ops = append(ops, Op{Kind: OpParamPut, Param: s.Params[k]})
 	}
 	bk := make([]string, 0, len(s.Bindings))
 	for k := range s.Bindings {

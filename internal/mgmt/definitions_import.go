@@ -292,6 +292,9 @@ func (a *API) importDefinitions(w http.ResponseWriter, r *http.Request, p *princ
 		im.a.applyLimits(false, v)
 	}
 	im.a.syncAllPolicies()
+	if perr := im.a.persistAllParams(); perr != nil && err == nil {
+		err = perr
+	}
 	if err != nil {
 		badRequest(w, err.Error())
 		return

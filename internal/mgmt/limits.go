@@ -191,6 +191,10 @@ func (a *API) putLimit(user bool) handler {
 			badRequest(w, "value must be an integer")
 			return
 		}
+		if err := a.persistParam(limitComponent(user), owner, name, v); err != nil {
+			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+			return
+		}
 		a.mu.Lock()
 		m := a.mem.limits[idx(user)]
 		if m[owner] == nil {
@@ -209,6 +213,10 @@ func (a *API) deleteLimit(user bool) handler {
 			return
 		}
 		owner, name := r.PathValue("owner"), r.PathValue("name")
+		if err := a.persistParam(limitComponent(user), owner, name, nil); err != nil {
+			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+			return
+		}
 		a.mu.Lock()
 		m := a.mem.limits[idx(user)]
 		_, existed := m[owner][name]

@@ -161,6 +161,10 @@ func (a *API) putPolicy(operator bool) handler {
 			badRequest(w, err.Error())
 			return
 		}
+		if err := a.persistParam(policyComponent(operator), vhost, name, pol); err != nil {
+			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+			return
+		}
 		a.mu.Lock()
 		k := [2]string{vhost, name}
 		_, existed := a.mem.policies[idx(operator)][k]
@@ -175,6 +179,10 @@ func (a *API) deletePolicy(operator bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		vhost, name := r.PathValue("vhost"), r.PathValue("name")
 		if !a.requirePolicyWrite(w, p, operator, vhost) {
+			return
+		}
+		if err := a.persistParam(policyComponent(operator), vhost, name, nil); err != nil {
+			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
 			return
 		}
 		a.mu.Lock()

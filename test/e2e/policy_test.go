@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +63,36 @@ func TestPoliciesApply(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if st, _ := ch.QueueDeclarePassive("unrouted", false, false, false, false, nil); st.Messages != 1 {
 		t.Errorf("alternate exchange by policy: %d messages in unrouted, want 1", st.Messages)
+	}
+}
+
+// Policies and limits survive a restart.
+func TestPoliciesSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	m := startWithMgmtAt(t, dir)
+	if code, body := m.call(t, "PUT", "/api/policies/%2F/cap", "guest", "guest", map[string]any{
+		"pattern": "^capped", "apply-to": "queues", "definition": map[string]any{"max-length": 1}}); code != 201 {
+		t.Fatalf("PUT policy: %d %s", code, body)
+	}
+	if code, _ := m.call(t, "PUT", "/api/vhost-limits/%2F/max-queues", "guest", "guest", map[string]any{"value": 10}); code != 204 {
+		t.Fatalf("PUT limit: %d", code)
+	}
+	m.stop()
+	m = startWithMgmtAt(t, dir)
+	c, err := amqp.Dial(m.amqpURL)
+	must(t, err)
+	defer c.Close()
+	ch, _ := c.Channel()
+	_, err = ch.QueueDeclare("capped-q", false, false, false, false, nil)
+	must(t, err)
+	for i := 0; i < 3; i++ {
+		must(t, ch.Publish("", "capped-q", false, false, amqp.Publishing{Body: []byte("x")}))
+	}
+	time.Sleep(50 * time.Millisecond)
+	if st, _ := ch.QueueDeclarePassive("capped-q", false, false, false, false, nil); st.Messages != 1 {
+		t.Errorf("policy after restart: %d messages, want 1", st.Messages)
+	}
+	if code, body := m.call(t, "GET", "/api/vhost-limits/%2F", "guest", "guest", nil); code != 200 || !strings.Contains(string(body), "max-queues") {
+		t.Errorf("limits after restart: %d %s", code, body)
 	}
 }
