@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
 	"github.com/warrenmq/warren/internal/meta"
+	"github.com/warrenmq/warren/internal/metrics"
 	"github.com/warrenmq/warren/internal/mgmt"
 	"github.com/warrenmq/warren/internal/store"
 	"github.com/warrenmq/warren/internal/vfs"
@@ -52,6 +54,9 @@ type Config struct {
 	// within one queue (8 MiB); the rest wait on disk.
 	MessageMemoryLimit, QueueMessageMemoryLimit int64
 
+	// DefinitionsFile is a RabbitMQ-format definitions file imported at
+	// every start (RabbitMQ's load_definitions); empty for none.
+	DefinitionsFile string
 	// NodeName is the node's name in the management API (default
 	// "warren@<hostname>", as RabbitMQ's rabbit@<hostname>).
 	NodeName string
@@ -65,6 +70,11 @@ type Config struct {
 	MaxMessageSize   uint64
 	HandshakeTimeout time.Duration
 	Version          string
+
+	// PerObjectMetrics exports per-queue and per-vhost series on
+	// /metrics (nil means true); false exports queue metrics summed over
+	// all queues, as RabbitMQ's default /metrics does.
+	PerObjectMetrics *bool
 }
 
 // Server is a running broker.
@@ -81,6 +91,7 @@ type Server struct {
 	store      *store.Store // nil without a data directory
 	amqp       *amqp091.Server
 	api        *mgmt.API // the management HTTP API
+	metrics    *metrics.Metrics
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -113,13 +124,14 @@ func New(cfg Config) (*Server, error) {
 		}
 		defs = metaLog
 	}
+	mx := metrics.New(metrics.Options{PerObject: cfg.PerObjectMetrics == nil || *cfg.PerObjectMetrics})
 	var msgStore *store.Store
 	if cfg.DataDir != "" {
 		mode, err := parseSyncMode(cfg.SyncMode)
 		if err != nil {
 			return nil, err
 		}
-		msgStore, err = store.Open(filepath.Join(cfg.DataDir, "queues"), store.Options{Logger: log, SyncMode: mode})
+		msgStore, err = store.Open(filepath.Join(cfg.DataDir, "queues"), store.Options{Logger: log, SyncMode: mode, OnSync: mx.ObserveSync})
 		if err != nil {
 			metaLog.Close()
 			return nil, fmt.Errorf("warren: opening message store: %w", err)
@@ -135,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 		userLimits: auth.NewLimits(),
 		meta:       metaLog,
 		store:      msgStore,
+		metrics:    mx,
 		listeners:  make(map[net.Listener]struct{}),
 		https:      make(map[*http.Server]net.Addr),
 	}
@@ -166,15 +179,35 @@ func New(cfg Config) (*Server, error) {
 		Broker: b, AMQP: s.amqp, Users: users, Permissions: s.perms, UserLimits: s.userLimits, Definitions: defs, // nil without a data directory
 		Alarms: s.alarms, Logger: log, Version: cfg.Version, DataDir: cfg.DataDir, Node: cfg.NodeName,
 		MemoryLimit: s.monitor.MemoryLimit, DiskFreeLimit: s.monitor.DiskFreeLimit,
-		Listeners: s.listenerInfo,
+		Listeners: s.listenerInfo, Metrics: mx.Handler(),
 	})
+	if err := mx.Register(metrics.Source{Broker: b, AMQP: s.amqp, Alarms: s.alarms, MemoryLimit: s.monitor.MemoryLimit,
+		DiskFreeLimit: s.monitor.DiskFreeLimit, DataDir: cfg.DataDir, Identity: s.api.Identity, Version: cfg.Version}); err != nil {
+		s.closeStores()
+		return nil, fmt.Errorf("warren: metrics: %w", err)
+	}
 	s.api.Restore(state.Params)
+	if cfg.DefinitionsFile != "" {
+		data, err := os.ReadFile(cfg.DefinitionsFile)
+		if err == nil {
+			err = s.api.ImportDefinitions(data)
+		}
+		if err != nil {
+			s.closeStores()
+			return nil, fmt.Errorf("warren: loading definitions from %s: %w", cfg.DefinitionsFile, err)
+		}
+		log.Info("definitions loaded", "file", cfg.DefinitionsFile)
+	}
 	return s, nil
 }
 
-// HTTPHandler returns the management API (RabbitMQ's /api/...), for
-// mounting on a server of the caller's own.
+// HTTPHandler returns the management API (RabbitMQ's /api/...), the web
+// UI ("/") and /metrics, for mounting on a server of the caller's own.
 func (s *Server) HTTPHandler() http.Handler { return s.api.Handler() }
+
+// MetricsHandler returns the Prometheus endpoint alone, for serving it on
+// a listener of its own (RabbitMQ's is on port 15692).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.Handler() }
 
 // ServeHTTP serves the management API on l until Shutdown.
 func (s *Server) ServeHTTP(l net.Listener) error {

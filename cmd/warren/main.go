@@ -78,6 +78,7 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 		HandshakeTimeout:    cfg.HandshakeTimeout,
 		SyncMode:            cfg.SyncMode,
 		ConsumerTimeout:     cfg.ConsumerTimeout,
+		DefinitionsFile:     cfg.Definitions,
 		MemoryHighWatermark: cfg.MemoryHighWater,
 		DiskFreeLimit:       cfg.DiskFreeLimit,
 		Version:             version,

@@ -26,6 +26,7 @@ type Config struct {
 	MaxMessageSize   uint64
 	HandshakeTimeout time.Duration
 	SyncMode         string
+	Definitions      string
 	AMQPSListen      string
 	TLSCertFile      string
 	TLSKeyFile       string
@@ -102,6 +103,7 @@ func (c *Config) settings() []setting {
 		{"tls-ca-file", "CA certificates (PEM) that client certificates must chain to", strSetter(&c.TLSCAFile), ""},
 		{"tls-client-auth", "client certificates: none, optional or required", strSetter(&c.TLSClientAuth), c.TLSClientAuth},
 		{"tls-min-version", "minimum TLS version: 1.2 or 1.3", strSetter(&c.TLSMinVersion), c.TLSMinVersion},
+		{"definitions", "RabbitMQ-format definitions file imported at boot (load_definitions)", strSetter(&c.Definitions), ""},
 		{"consumer-timeout", "ack timeout per delivery before its channel is closed (30m; negative disables)", durSetter(&c.ConsumerTimeout), c.ConsumerTimeout.String()},
 		{"sync-mode", "fsync of persistent messages: always (before confirms), interval, none", strSetter(&c.SyncMode), c.SyncMode},
 		{"memory-high-watermark", "memory use that blocks publishers: fraction of RAM (0.4) or size (2GiB)", strSetter(&c.MemoryHighWater), c.MemoryHighWater},

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -287,6 +288,16 @@ func (a *API) importDefinitions(w http.ResponseWriter, r *http.Request, p *princ
 	if !ok {
 		return
 	}
+	if err := im.runAll(doc); err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	noContent(w)
+}
+
+// runAll imports doc and then applies and persists what the import put in
+// the API's own store (limits, policies).
+func (im *importer) runAll(doc map[string]any) error {
 	err := im.run(doc)
 	for _, v := range im.limitVHosts {
 		im.a.applyLimits(false, v)
@@ -295,9 +306,16 @@ func (a *API) importDefinitions(w http.ResponseWriter, r *http.Request, p *princ
 	if perr := im.a.persistAllParams(); perr != nil && err == nil {
 		err = perr
 	}
-	if err != nil {
-		badRequest(w, err.Error())
-		return
+	return err
+}
+
+// ImportDefinitions imports a RabbitMQ-format definitions document, as
+// POST /api/definitions does; the embedding server uses it for
+// --definitions at boot (RabbitMQ's load_definitions).
+func (a *API) ImportDefinitions(data []byte) error {
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("definitions: %w", err)
 	}
-	noContent(w)
+	return (&importer{a: a}).runAll(doc)
 }

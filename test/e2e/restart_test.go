@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -167,5 +169,33 @@ func TestMessagesSurviveRestart(t *testing.T) {
 			t.Fatalf("got %q %v mode %d, want %d", d.Body, d.Headers, d.DeliveryMode, next)
 		}
 		next++
+	}
+}
+
+// --definitions: a RabbitMQ-format file imported at boot.
+func TestDefinitionsFileAtBoot(t *testing.T) {
+	if external() {
+		t.Skip("embedded broker")
+	}
+	file := filepath.Join(t.TempDir(), "defs.json")
+	must(t, os.WriteFile(file, []byte(`{"rabbit_version":"3.10.8","vhosts":[{"name":"/"}],
+		"queues":[{"name":"boot-q","vhost":"/","durable":true,"auto_delete":false,"arguments":{"x-max-length":5}}],
+		"exchanges":[{"name":"boot-x","vhost":"/","type":"fanout","durable":true,"auto_delete":false,"internal":false,"arguments":{}}],
+		"bindings":[{"source":"boot-x","vhost":"/","destination":"boot-q","destination_type":"queue","routing_key":"","arguments":{}}]}`), 0o600))
+	srv, err := warren.New(warren.Config{DataDir: t.TempDir(), DefinitionsFile: file})
+	must(t, err)
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(l)
+	defer srv.Shutdown(context.Background())
+	c, err := amqp.Dial(fmt.Sprintf("amqp://guest:guest@%s/", l.Addr()))
+	must(t, err)
+	defer c.Close()
+	ch, _ := c.Channel()
+	must(t, ch.PublishWithContext(context.Background(), "boot-x", "", false, false, amqp.Publishing{Body: []byte("hi")}))
+	time.Sleep(50 * time.Millisecond)
+	q, err := ch.QueueDeclarePassive("boot-q", true, false, false, false, nil)
+	must(t, err)
+	if q.Messages != 1 {
+		t.Fatalf("boot-q has %d messages", q.Messages)
 	}
 }
