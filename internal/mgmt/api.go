@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
 	"github.com/warrenmq/warren/internal/meta"
+	"github.com/warrenmq/warren/internal/mgmt/ui"
 )
 
 // RabbitMQVersion is the RabbitMQ version the API reports for tool
@@ -66,6 +68,9 @@ type Deps struct {
 	// SampleInterval is the rate sampler's period (default 5 s); a
 	// negative value disables the goroutine (tests sample by hand).
 	SampleInterval time.Duration
+	// Metrics, when set, is served at /metrics without authentication
+	// (as RabbitMQ's Prometheus endpoint); nil answers 404 there.
+	Metrics http.Handler
 }
 
 // API serves the management HTTP API.
@@ -74,6 +79,7 @@ type API struct {
 	log     *slog.Logger
 	perms   *auth.Permissions
 	mux     *router
+	top     http.Handler // /api → mux, /metrics → Deps.Metrics, the rest → the web UI
 	stats   *sampler
 	started time.Time
 
@@ -120,11 +126,41 @@ func New(d Deps) *API {
 		a.stats.start()
 	}
 	a.routes()
+	a.top = a.mount(ui.New())
 	return a
 }
 
-// Handler returns the HTTP handler serving /api/... .
-func (a *API) Handler() http.Handler { return a.mux }
+// mount routes by the first path segment: /api/... to the API router,
+// /metrics to the Prometheus handler, everything else to the web UI
+// (which serves "/" and its assets under /ui/, and 404 otherwise).
+func (a *API) mount(web http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == "/api" || strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz":
+			a.mux.ServeHTTP(w, r)
+		case p == "/metrics" && a.d.Metrics != nil:
+			a.d.Metrics.ServeHTTP(w, r)
+		default:
+			web.ServeHTTP(w, r)
+		}
+	})
+}
+
+// Handler returns the HTTP handler serving /api/..., /metrics and the
+// web UI.
+func (a *API) Handler() http.Handler { return a.top }
+
+// Identity returns the node and (current) cluster names.
+func (a *API) Identity() (node, cluster string) {
+	a.mu.RLock()
+	cluster = a.mem.clusterName
+	a.mu.RUnlock()
+	if cluster == "" {
+		cluster = a.d.ClusterName
+	}
+	return a.d.Node, cluster
+}
 
 // Close stops the rate sampler.
 func (a *API) Close() { a.stats.stop() }
