@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -98,7 +99,12 @@ func (c *conn) cfg() *Config { return &c.srv.cfg }
 func (c *conn) serve() {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.Error("connection handler panic", "panic", r)
+			// A bug must cost one connection, not the broker: tell the
+			// client (541, as RabbitMQ's internal errors) and clean up.
+			c.log.Error("connection handler panic; closing the connection", "panic", r, "stack", string(debug.Stack()))
+			if c.writerStarted && c.state >= stateOpen {
+				c.send(0, &wire.ConnectionClose{ReplyCode: wire.InternalError, ReplyText: "INTERNAL_ERROR - internal error, see the broker log"})
+			}
 		}
 		c.teardown()
 	}()

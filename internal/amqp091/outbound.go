@@ -1,6 +1,7 @@
 package amqp091
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,14 @@ func (o *outbound) roomLocked(c *broker.Consumer) bool {
 // is set and the buffer is drained, or on a write error.
 func (o *outbound) run(nc net.Conn) {
 	defer close(o.done)
+	defer func() {
+		// Resuming consumers runs broker code on this goroutine; a bug
+		// there closes this connection rather than the process.
+		if r := recover(); r != nil {
+			o.err.Store(fmt.Errorf("writer panic: %v", r))
+			_ = nc.Close()
+		}
+	}()
 	var tick <-chan time.Time
 	var heartbeat time.Duration
 	heartbeatFrame := wire.AppendHeartbeat(nil)

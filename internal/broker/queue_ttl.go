@@ -47,6 +47,11 @@ func (q *Queue) scheduleLocked(at int64) {
 // onTimer expires what is due (at the head and behind it), checks x-expires,
 // and re-arms for the next deadline.
 func (q *Queue) onTimer() {
+	defer func() {
+		if r := recover(); r != nil {
+			q.vhost.broker.log.Error("queue timer panic", "queue", q.name, "panic", r)
+		}
+	}()
 	q.mu.Lock()
 	if q.deleted {
 		q.mu.Unlock()
