@@ -106,7 +106,7 @@ func hostileSession(addr string, kind int, rng *rand.Rand) {
 func TestRawHostileCrowdWithHealthyClient(t *testing.T) {
 	t.Parallel()
 	b := start(t)
-	const hostile, messages = 50, 1000
+	const hostile, messages = 50, 10000
 
 	conn := b.dial(t)
 	ch, err := conn.Channel()
@@ -168,7 +168,7 @@ func TestRawHostileCrowdWithHealthyClient(t *testing.T) {
 	defer cancel()
 	for i := 0; i < messages; i++ {
 		must(t, ch.PublishWithContext(ctx, "", q.Name, false, false, amqp.Publishing{Body: []byte(fmt.Sprintf("msg-%d", i))}))
-		if i%100 == 99 {
+		if i%1000 == 999 {
 			time.Sleep(10 * time.Millisecond) // spread the run over the hostile traffic
 		}
 	}
