@@ -2,6 +2,7 @@
 //
 //	warren [server] [flags]   run the broker (the default)
 //	warren perf [flags]       load-test any AMQP 0-9-1 broker (see warren perf -h)
+//	warren ctl VERB [args]    manage a broker over its HTTP API (see warren ctl help)
 //	warren version            print the version
 package main
 
@@ -45,11 +46,13 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return server(args, getenv, stderr)
 	case "perf":
 		return perfCommand(args, stdout, stderr)
+	case "ctl":
+		return ctlCommand(args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "warren", version)
 		return 0
 	case "help":
-		fmt.Fprintln(stdout, "usage: warren [server] [flags] | warren perf [flags] | warren version; -h lists flags")
+		fmt.Fprintln(stdout, "usage: warren [server] [flags] | warren perf [flags] | warren ctl VERB | warren version; -h lists flags")
 		return 0
 	}
 	fmt.Fprintf(stderr, "warren: unknown command %q\n", cmd)
