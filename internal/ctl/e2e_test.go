@@ -254,6 +254,14 @@ func TestQueuesAndConnections(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("connection not closed")
 	}
+	// The broker drops the connection from its registry once the close
+	// handshake ends; give it a moment before expecting the 404.
+	for i := 0; i < 100; i++ {
+		if out := b.ok(t, "list_connections", "name"); !strings.Contains(out, name) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	b.fail(t, 1, "connection '"+name+"' not found (404)", "close_connection", name)
 }
 
