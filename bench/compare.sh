@@ -68,6 +68,11 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
+# The ceiling for (a) and (b): the same bytes relayed between two loopback
+# TCP connections with no broker logic (bench/ceiling).
+go run ./bench/ceiling -size 16 -seconds "$SECONDS_PER" > "$out/ceiling-16.txt"
+go run ./bench/ceiling -size 1024 -seconds "$SECONDS_PER" > "$out/ceiling-1024.txt"
+
 rmq_version=$(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo unknown)
 python3 bench/summarize.py "$out" "$ROUNDS" "$SCENARIOS" "$rmq_version" > "$out/table.md"
 cat "$out/table.md"

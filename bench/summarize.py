@@ -83,3 +83,19 @@ for s in scenarios:
     r_ = med([metric(s, load(s, "rabbitmq", r)) for r in range(1, rounds + 1)])
     print(f"| {names.get(s, s)} | {fmt(w)} | {fmt(r_)} | {ratio(s, w, r_)} |")
 print("\nLatency ratios are RabbitMQ / Warren (higher is better for Warren); all others Warren / RabbitMQ.")
+
+def ceiling(size):
+    try:
+        line = open(os.path.join(out, f"ceiling-{size}.txt")).read()
+        return float(line.split(": ")[-1].split(" msg/s")[0])
+    except Exception:
+        return None
+
+for s_, size in (("a", 16), ("b", 1024)):
+    if s_ not in scenarios:
+        continue
+    c = ceiling(size)
+    w = med([metric(s_, load(s_, "warren", r)) for r in range(1, rounds + 1)])
+    if c and w:
+        print(f"\nCeiling for ({s_}): a loopback relay of the same bytes (one write per message, as the client does) moves {c:,.0f} msg/s; Warren reaches {100 * w / c:.0f}% of it.", end="")
+print()
