@@ -2,8 +2,8 @@ package meta
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"sort"
 
