@@ -21,6 +21,8 @@ deps:
 	  echo "installing chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || \
 	  echo "warning: chromium not installed; browser tests will skip"; }
+	@command -v npm >/dev/null 2>&1 && { npm ci --prefix test/ui --no-audit --no-fund >/dev/null 2>&1 || \
+	  echo "warning: playwright-core not installed; browser tests will skip"; } || true
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (echo "gofmt needed:"; gofmt -l .; exit 1)

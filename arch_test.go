@@ -28,6 +28,8 @@ func TestArchitectureImports(t *testing.T) {
 		// for the canonical message properties format.
 		"internal/broker":  {"internal/message", "internal/route", "internal/store", "internal/meta", "internal/amqp091/wire"},
 		"internal/amqp091": {"internal/amqp091/wire", "internal/broker", "internal/message", "internal/auth", "internal/alarm", "internal/store"},
+		"internal/mgmt/ui": {},
+		"internal/ctl":     {},
 	}
 	forbiddenStd := map[string][]string{
 		"internal/broker":       {"net", "net/http"},

@@ -82,6 +82,7 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 		SyncMode:            cfg.SyncMode,
 		ConsumerTimeout:     cfg.ConsumerTimeout,
 		DefinitionsFile:     cfg.Definitions,
+		PerObjectMetrics:    &cfg.MetricsPerObject,
 		MemoryHighWatermark: cfg.MemoryHighWater,
 		DiskFreeLimit:       cfg.DiskFreeLimit,
 		Version:             version,

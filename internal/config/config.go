@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,6 +27,7 @@ type Config struct {
 	MaxMessageSize   uint64
 	HandshakeTimeout time.Duration
 	SyncMode         string
+	MetricsPerObject bool
 	Definitions      string
 	AMQPSListen      string
 	TLSCertFile      string
@@ -53,6 +55,7 @@ func Default() Config {
 		MaxMessageSize:   128 << 20,
 		HandshakeTimeout: 10 * time.Second,
 		SyncMode:         "always",
+		MetricsPerObject: true,
 		AMQPSListen:      ":5671",
 		TLSClientAuth:    "none",
 		TLSMinVersion:    "1.2",
@@ -103,6 +106,7 @@ func (c *Config) settings() []setting {
 		{"tls-ca-file", "CA certificates (PEM) that client certificates must chain to", strSetter(&c.TLSCAFile), ""},
 		{"tls-client-auth", "client certificates: none, optional or required", strSetter(&c.TLSClientAuth), c.TLSClientAuth},
 		{"tls-min-version", "minimum TLS version: 1.2 or 1.3", strSetter(&c.TLSMinVersion), c.TLSMinVersion},
+		{"metrics-per-object", "per-queue and per-vhost series on /metrics (true or false)", boolSetter(&c.MetricsPerObject), "true"},
 		{"definitions", "RabbitMQ-format definitions file imported at boot (load_definitions)", strSetter(&c.Definitions), ""},
 		{"consumer-timeout", "ack timeout per delivery before its channel is closed (30m; negative disables)", durSetter(&c.ConsumerTimeout), c.ConsumerTimeout.String()},
 		{"sync-mode", "fsync of persistent messages: always (before confirms), interval, none", strSetter(&c.SyncMode), c.SyncMode},
@@ -112,6 +116,17 @@ func (c *Config) settings() []setting {
 }
 
 func strSetter(p *string) func(string) error { return func(s string) error { *p = s; return nil } }
+
+func boolSetter(p *bool) func(string) error {
+	return func(s string) error {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		*p = b
+		return nil
+	}
+}
 
 func durSetter(p *time.Duration) func(string) error {
 	return func(s string) error {

@@ -36,6 +36,8 @@
 // target queue through the default exchange with its properties and
 // headers; see js/queue_ops.js for what happens when a publish fails.
 //
-// The browser test is test/e2e/ui_browser_test.go (headless Chromium
-// driven by test/ui/smoke.mjs with playwright-core).
+// The browser tests are test/e2e/ui_browser_test.go: headless Chromium
+// driven by test/ui/smoke.mjs and test/ui/admin.mjs with playwright-core
+// (installed by `npm ci --prefix test/ui`); they skip without node,
+// Chromium or that package.
 package ui

@@ -3,7 +3,7 @@
 
 import { api, saveCredentials, clearCredentials, credentials, username, setUnauthenticatedHandler } from './api.js';
 import { h, clear, toast } from './dom.js';
-import { overviewPage } from './overview.js';
+import { overviewPage, sampleOverview } from './overview.js';
 import { connectionsPage, channelsPage } from './conns.js';
 import { exchangesPage, exchangePage } from './exchanges.js';
 import { queuesPage } from './queues.js';
@@ -95,6 +95,8 @@ async function route() {
 
 async function refreshNow() {
   const page = current;
+  // The overview's charts keep their history while other pages show.
+  if (!page || !page.samples) sampleOverview(ctx).catch(() => {});
   if (!page || !page.refresh) return;
   try {
     await page.refresh();

@@ -33,7 +33,7 @@ export function connectionsPage(ctx) {
           await refresh();
         }),
       },
-    ], 'No connections'));
+    ], cs, 'No connections'));
   }
   return { el, refresh };
 }
@@ -54,7 +54,7 @@ export function channelsPage(ctx) {
       { title: 'Unacked', num: true, get: (c) => fmtNum(c.messages_unacknowledged) },
       { title: 'Prefetch', num: true, get: (c) => fmtNum(c.prefetch_count) },
       { title: 'Global prefetch', num: true, get: (c) => fmtNum(c.global_prefetch_count) },
-    ], 'No channels'));
+    ], cs, 'No channels'));
   }
   return { el, refresh };
 }

@@ -167,7 +167,7 @@ export function parseJSONObject(text, what) {
 export function toast(text, isErr) {
   const t = h('div', { class: 'toast' + (isErr ? ' err' : ''), role: isErr ? 'alert' : 'status' }, text);
   document.getElementById('toasts').appendChild(t);
-  setTimeout(() => t.remove(), isErr ? 8000 : 4000);
+  setTimeout(() => t.remove(), isErr ? 8000 : 3000);
 }
 
 // danger is a delete-style button that asks first.

@@ -7,8 +7,27 @@ import { LineChart } from './chart.js';
 
 const KEEP = 120; // samples kept: 10 minutes at 5 s
 
-// history survives navigating away and back.
+// history survives navigating away and back: the app keeps sampling
+// while other pages are shown.
 const history = [];
+
+// sampleOverview fetches /api/overview and records one chart sample.
+export async function sampleOverview(ctx) {
+  const o = await api('GET', '/overview');
+  ctx.overview = o;
+  const ms = o.message_stats || {};
+  const r = (k) => (ms[k + '_details'] ? ms[k + '_details'].rate : 0);
+  const qt = o.queue_totals || {};
+  history.push({
+    t: Date.now(),
+    v: {
+      ready: qt.messages_ready || 0, unacked: qt.messages_unacknowledged || 0, total: qt.messages || 0,
+      publish: r('publish'), deliver: r('deliver_get'), ack: r('ack'), redeliver: r('redeliver'),
+    },
+  });
+  while (history.length > KEEP) history.shift();
+  return o;
+}
 
 function card(label, id) {
   return h('div', { class: 'card' }, h('div', { class: 'k' }, label), h('div', { class: 'v', dataset: { k: id } }, '–'));
@@ -31,21 +50,9 @@ export function overviewPage(ctx) {
     h('div', { class: 'charts' }, depth.el, rates.el), h('h2', {}, 'Node'), node);
 
   async function refresh() {
-    const o = await api('GET', '/overview');
-    ctx.overview = o;
+    const o = await sampleOverview(ctx);
     const tot = { ...(o.object_totals || {}), ...(o.queue_totals || {}) };
     el.querySelectorAll('.card .v').forEach((v) => { v.textContent = fmtNum(tot[v.dataset.k] ?? 0); });
-    const ms = o.message_stats || {};
-    const r = (k) => (ms[k + '_details'] ? ms[k + '_details'].rate : 0);
-    const qt = o.queue_totals || {};
-    history.push({
-      t: Date.now(),
-      v: {
-        ready: qt.messages_ready || 0, unacked: qt.messages_unacknowledged || 0, total: qt.messages || 0,
-        publish: r('publish'), deliver: r('deliver_get'), ack: r('ack'), redeliver: r('redeliver'),
-      },
-    });
-    while (history.length > KEEP) history.shift();
     depth.setPoints(history);
     rates.setPoints(history);
     await refreshNode(o);
@@ -72,6 +79,6 @@ export function overviewPage(ctx) {
   }
 
   return {
-    el, refresh, destroy() { depth.destroy(); rates.destroy(); },
+    el, refresh, samples: true, destroy() { depth.destroy(); rates.destroy(); },
   };
 }
