@@ -131,7 +131,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		msgStore, err = store.Open(filepath.Join(cfg.DataDir, "queues"), store.Options{Logger: log, SyncMode: mode, OnSync: mx.ObserveSync})
+		msgStore, err = store.Open(filepath.Join(cfg.DataDir, "queues"), store.Options{Logger: log, SyncMode: mode, OnSync: mx.ObserveSync, OnCorrupt: mx.ObserveCorrupt})
 		if err != nil {
 			metaLog.Close()
 			return nil, fmt.Errorf("warren: opening message store: %w", err)

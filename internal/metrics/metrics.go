@@ -51,6 +51,7 @@ type Metrics struct {
 	opts    Options
 	reg     *prometheus.Registry
 	syncLat prometheus.Histogram
+	corrupt prometheus.Counter
 	handler http.Handler
 
 	mu         sync.Mutex
@@ -70,7 +71,11 @@ func New(o Options) *Metrics {
 		Help:    "Time one group-commit round of the message store spent in fdatasync",
 		Buckets: SyncBuckets,
 	})
-	m.reg.MustRegister(m.syncLat)
+	m.corrupt = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "warren_store_corrupt_records_total",
+		Help: "Damaged records the message store skipped (recovery or reads), each also logged",
+	})
+	m.reg.MustRegister(m.syncLat, m.corrupt)
 	if !o.NoRuntime {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -84,6 +89,10 @@ func New(o Options) *Metrics {
 // ObserveSync records one store commit round; pass it as
 // store.Options.OnSync.
 func (m *Metrics) ObserveSync(d time.Duration) { m.syncLat.Observe(d.Seconds()) }
+
+// ObserveCorrupt counts a corrupt store record; pass it as
+// store.Options.OnCorrupt.
+func (m *Metrics) ObserveCorrupt(string, uint32, uint32, error) { m.corrupt.Inc() }
 
 // Register adds the broker collector over src. It may be called once.
 func (m *Metrics) Register(src Source) error {

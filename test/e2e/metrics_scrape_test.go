@@ -1,18 +1,20 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/warrenmq/warren"
 )
@@ -65,22 +67,43 @@ func scrape(t testing.TB, m *mgmtBroker) map[string]float64 {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Fatalf("GET /metrics: Content-Type %q, want the text format", ct)
 	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("bad sample line %q", line)
-		}
-		out[line[:i]] = v
+	// Parse with the Prometheus text parser, then key each sample as
+	// "name{labels}" (labels sorted by name, as exposed).
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("GET /metrics: not valid Prometheus text format: %v", err)
 	}
-	must(t, sc.Err())
+	out := map[string]float64{}
+	for name, f := range fams {
+		for _, mt := range f.GetMetric() {
+			var labels []string
+			for _, l := range mt.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			sort.Strings(labels)
+			key := func(n string) string {
+				if len(labels) == 0 {
+					return n
+				}
+				return n + "{" + strings.Join(labels, ",") + "}"
+			}
+			switch {
+			case mt.Counter != nil:
+				out[key(name)] = mt.GetCounter().GetValue()
+			case mt.Gauge != nil:
+				out[key(name)] = mt.GetGauge().GetValue()
+			case mt.Untyped != nil:
+				out[key(name)] = mt.GetUntyped().GetValue()
+			case mt.Histogram != nil:
+				out[key(name+"_count")] = float64(mt.GetHistogram().GetSampleCount())
+				out[key(name+"_sum")] = mt.GetHistogram().GetSampleSum()
+			case mt.Summary != nil:
+				out[key(name+"_count")] = float64(mt.GetSummary().GetSampleCount())
+				out[key(name+"_sum")] = mt.GetSummary().GetSampleSum()
+			}
+		}
+	}
 	return out
 }
 
