@@ -54,6 +54,10 @@ type Config struct {
 	// within one queue (8 MiB); the rest wait on disk.
 	MessageMemoryLimit, QueueMessageMemoryLimit int64
 
+	// FS is the filesystem under DataDir; nil means the operating
+	// system's. Tests inject failing or crash-simulating filesystems
+	// (internal/vfs).
+	FS vfs.FS
 	// DefinitionsFile is a RabbitMQ-format definitions file imported at
 	// every start (RabbitMQ's load_definitions); empty for none.
 	DefinitionsFile string
@@ -112,13 +116,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DefaultUser == "" {
 		cfg.DefaultUser, cfg.DefaultPass = "guest", "guest"
 	}
+	fsys := cfg.FS
+	if fsys == nil {
+		fsys = vfs.OS()
+	}
 	users := auth.NewStore()
 	var defs broker.Definitions
 	var metaLog *meta.Log
 	state := meta.NewState()
 	if cfg.DataDir != "" {
 		var err error
-		metaLog, state, err = meta.Open(vfs.OS(), filepath.Join(cfg.DataDir, "meta"), log)
+		metaLog, state, err = meta.Open(fsys, filepath.Join(cfg.DataDir, "meta"), log)
 		if err != nil {
 			return nil, fmt.Errorf("warren: opening definitions: %w", err)
 		}
@@ -131,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		msgStore, err = store.Open(filepath.Join(cfg.DataDir, "queues"), store.Options{Logger: log, SyncMode: mode, OnSync: mx.ObserveSync, OnCorrupt: mx.ObserveCorrupt})
+		msgStore, err = store.Open(filepath.Join(cfg.DataDir, "queues"), store.Options{FS: fsys, Logger: log, SyncMode: mode, OnSync: mx.ObserveSync, OnCorrupt: mx.ObserveCorrupt})
 		if err != nil {
 			metaLog.Close()
 			return nil, fmt.Errorf("warren: opening message store: %w", err)

@@ -27,7 +27,7 @@ wpid=$!
 trap 'kill $wpid 2>/dev/null; scripts/rabbitmq.sh stop "$RMQ_PORT"; rm -rf "$wdata"' EXIT
 w_url="amqp://guest:guest@127.0.0.1:$W_PORT/"
 for _ in $(seq 1 50); do (echo >/dev/tcp/127.0.0.1/$W_PORT) 2>/dev/null && break; sleep 0.1; done
-rmq_pid=$(pgrep -f "beam.smp.*warrenref$RMQ_PORT" | head -1 || true)
+rmq_pid() { ps -eo pid,args | awk -v n="warrenref$RMQ_PORT" '/beam.smp/ && index($0, n) {print $1; exit}'; }
 
 rss_of() { awk '/VmRSS/ {print $2*1024}' /proc/$1/status 2>/dev/null || echo 0; }
 
@@ -49,7 +49,7 @@ args_for() {
 run_one() { # broker url scenario round
   local b=$1 url=$2 s=$3 r=$4
   local f="$out/$s-$b-$r.json" pid=$wpid
-  if [ "$b" = rabbitmq ]; then pid=$rmq_pid; fi
+  if [ "$b" = rabbitmq ]; then pid=$(rmq_pid); fi
   if [ "$s" = g ]; then
     # Drain: fill a durable queue with 200,000 persistent 256-byte messages,
     # then time one consumer emptying it.

@@ -32,8 +32,9 @@ start)
     chown -R rabbitmq:rabbitmq "$base"
     run=(runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq)
   fi
-  ulimit -n 65536 2>/dev/null || true # 1,000-connection scenarios need more than 1024 descriptors
-  "${run[@]}" rabbitmq-server >"$base/log/stdout" 2>&1 &
+  # The 1,000-connection scenarios need more than 1024 descriptors; raise
+  # the soft limit inside the server's own shell (runuser resets limits).
+  "${run[@]}" bash -c 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec rabbitmq-server' >"$base/log/stdout" 2>&1 &
   for _ in $(seq 1 120); do
     if "${run[@]}" rabbitmqctl -n "$RABBITMQ_NODENAME" await_startup >/dev/null 2>&1; then
       echo "amqp://guest:guest@127.0.0.1:$port/"

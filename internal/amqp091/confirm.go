@@ -164,6 +164,15 @@ func (c *confirmer) flush() {
 	}
 	frontier = top
 	c.mu.Unlock()
+	if frontier > from {
+		acked := frontier - from
+		for _, s := range nacks {
+			if s > from && s <= frontier && acked > 0 {
+				acked--
+			}
+		}
+		c.ch.conn.srv.confirmed.Add(acked)
+	}
 	if len(nacks) == 0 && frontier <= from {
 		return
 	}

@@ -188,6 +188,10 @@ func (ch *channel) publish(msg *message.Message, mandatory bool, seq uint64) err
 		}
 		return e
 	}
+	ch.conn.srv.published.Add(1)
+	if res.Queues == 0 {
+		ch.conn.srv.unroutable.Add(1)
+	}
 	if res.Queues == 0 && mandatory {
 		ret := &wire.BasicReturn{ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE", Exchange: msg.Exchange, RoutingKey: msg.RoutingKey}
 		ch.conn.out.write(func(b []byte) []byte {

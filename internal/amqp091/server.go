@@ -82,7 +82,10 @@ type Server struct {
 	nextID atomic.Uint64
 
 	throttle authThrottle
-	replies  replyRegistry // direct reply-to tokens
+	// Node-wide message counters for the management API (one atomic add
+	// per event; rates are computed off the message path).
+	published, confirmed, unroutable atomic.Uint64
+	replies                          replyRegistry // direct reply-to tokens
 	// clock is a coarse wall clock (unix nanos, updated every clockTick)
 	// for the per-frame and per-delivery timestamps, which need no more
 	// precision and would otherwise read the clock millions of times a
@@ -175,4 +178,11 @@ func (s *Server) ConnectionCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// MessageCounters returns cumulative counts since start: messages
+// published (each publish once, however many queues took it), publisher
+// confirms sent (acks), and publishes that reached no queue.
+func (s *Server) MessageCounters() (published, confirmed, unroutable uint64) {
+	return s.published.Load(), s.confirmed.Load(), s.unroutable.Load()
 }

@@ -124,7 +124,7 @@ func (a *API) getOverview(w http.ResponseWriter, r *http.Request, p *principal) 
 		"erlang_version":      runtime.Version(),
 		"erlang_full_version": runtime.Version(),
 		"exchange_types":      exchangeTypes(),
-		"message_stats":       messageStats(tot.cur, tot.rate),
+		"message_stats":       a.nodeMessageStats(tot.cur, tot.rate),
 		"queue_totals": map[string]any{
 			"messages": ready + unacked, "messages_ready": ready, "messages_unacknowledged": unacked,
 		},
@@ -316,4 +316,22 @@ func (a *API) checkProtocolListener(w http.ResponseWriter, r *http.Request, p *p
 		protos = append(protos, l.Protocol)
 	}
 	writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "failed", "reason": "No active listener", "missing": want, "protocols": protos})
+}
+
+// nodeMessageStats is the overview's message_stats: the queues' counters
+// plus the adapter's confirm and unroutable counts, as RabbitMQ reports
+// them (publish counts each publish once, not once per queue).
+func (a *API) nodeMessageStats(c counters, r rates) map[string]any {
+	m := messageStats(c, r)
+	snap := a.stats.current()
+	n, nr := snap.node, snap.nodeRate
+	if n.published > 0 {
+		m["publish"] = n.published
+		m["publish_details"] = map[string]any{"rate": nr[0]}
+	}
+	m["confirm"] = n.confirmed
+	m["confirm_details"] = map[string]any{"rate": nr[1]}
+	m["drop_unroutable"] = n.unroutable
+	m["drop_unroutable_details"] = map[string]any{"rate": nr[2]}
+	return m
 }

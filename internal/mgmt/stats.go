@@ -70,7 +70,13 @@ type snapshot struct {
 	retired  counters
 	// conns are the connections' octet counters and rates, by name.
 	conns map[string]connSample
+	// node-wide counters from the AMQP adapter, and their rates.
+	node     nodeCounters
+	nodeRate [3]float64
 }
+
+// nodeCounters are the adapter's publish, confirm and unroutable counts.
+type nodeCounters struct{ published, confirmed, unroutable uint64 }
 
 // connSample is one connection's octet counters at the last sample.
 type connSample struct {
@@ -164,6 +170,19 @@ func (s *sampler) sample() {
 		next.vhosts[v.Name()] = va
 		next.total.cur.add(va.cur)
 		next.total.rate.add(va.rate)
+	}
+	if s.amqp != nil {
+		p, c, u := s.amqp.MessageCounters()
+		next.node = nodeCounters{p, c, u}
+		if dt > 0 {
+			d := func(a, b uint64) float64 {
+				if b < a {
+					return 0
+				}
+				return float64(b-a) / dt
+			}
+			next.nodeRate = [3]float64{d(prev.node.published, p), d(prev.node.confirmed, c), d(prev.node.unroutable, u)}
+		}
 	}
 	for q, p := range prev.queues {
 		if _, ok := next.queues[q]; !ok {
