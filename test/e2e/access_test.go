@@ -110,6 +110,35 @@ func TestAccessPermissionsTable(t *testing.T) {
 		}
 		return nil
 	}, deny("exchange", "amq.default"))
+	refused("exchange.delete: configure", func(ch *amqp.Channel) error {
+		return ch.ExchangeDelete("other-x", false, false)
+	}, deny("exchange", "other-x"))
+	allowed("declare own exchange", func(ch *amqp.Channel) error {
+		return ch.ExchangeDeclare("app-x", "direct", false, false, false, false, nil)
+	})
+	refused("exchange.bind: write on the destination", func(ch *amqp.Channel) error {
+		return ch.ExchangeBind("other-x", "k", "app-x", false, nil)
+	}, deny("exchange", "other-x"))
+	refused("exchange.bind: read on the source", func(ch *amqp.Channel) error {
+		return ch.ExchangeBind("app-x", "k", "other-x", false, nil)
+	}, deny("exchange", "other-x"))
+	refused("queue.declare with a dead-letter exchange: write on it", func(ch *amqp.Channel) error {
+		_, err := ch.QueueDeclare("app-dlq", false, false, false, false, amqp.Table{"x-dead-letter-exchange": "other-x"})
+		return err
+	}, deny("exchange", "other-x"))
+	refused("queue.unbind: read on the exchange", func(ch *amqp.Channel) error {
+		return ch.QueueUnbind("app-q", "k", "other-x", nil)
+	}, deny("exchange", "other-x"))
+	allowed("bind own queue to own exchange", func(ch *amqp.Channel) error {
+		return ch.QueueBind("app-q", "k", "app-x", false, nil)
+	})
+	allowed("publish to own exchange", func(ch *amqp.Channel) error {
+		return ch.PublishWithContext(context.Background(), "app-x", "k", false, false, amqp.Publishing{Body: []byte("x")})
+	})
+	allowed("get from own queue", func(ch *amqp.Channel) error {
+		_, _, err := ch.Get("app-q", true)
+		return err
+	})
 	allowed("consume own queue", func(ch *amqp.Channel) error {
 		_, err := ch.Consume("app-q", "", true, false, false, false, nil)
 		return err
