@@ -27,7 +27,8 @@ wpid=$!
 trap 'kill $wpid 2>/dev/null; scripts/rabbitmq.sh stop "$RMQ_PORT"; rm -rf "$wdata"' EXIT
 w_url="amqp://guest:guest@127.0.0.1:$W_PORT/"
 for _ in $(seq 1 50); do (echo >/dev/tcp/127.0.0.1/$W_PORT) 2>/dev/null && break; sleep 0.1; done
-rmq_pid() { ps -eo pid,args | awk -v n="warrenref$RMQ_PORT" '/beam.smp/ && index($0, n) {print $1; exit}'; }
+# RabbitMQ's beam process: the one listening on its AMQP port.
+rmq_pid() { ss -Hltnp "sport = :$RMQ_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 
 rss_of() { awk '/VmRSS/ {print $2*1024}' /proc/$1/status 2>/dev/null || echo 0; }
 
