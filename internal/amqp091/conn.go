@@ -85,7 +85,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		nc:       nc,
 		id:       id,
 		log:      s.cfg.Logger.With("conn", id, "peer", nc.RemoteAddr().String()),
-		fr:       wire.NewFrameReader(nc, 64<<10),
+		fr:       wire.NewFrameReader(nc, 4096), // grows when the peer is busy
 		out:      newOutbound(),
 		channels: make(map[uint16]*channel),
 		frameMax: wire.FrameMinSize,

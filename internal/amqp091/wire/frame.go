@@ -51,7 +51,16 @@ type FrameReader struct {
 	r, w int
 	err  error // sticky error from rd, reported once buffered data runs out
 	max  uint32
+	// busy is set when a read filled the whole buffer: the peer sends
+	// faster than it is read, so the buffer grows to BusyReadBufferSize
+	// (fewer system calls) the next time it is empty. Idle connections
+	// keep their small buffer, which keeps thousands of them cheap.
+	busy bool
 }
+
+// BusyReadBufferSize is the buffer a FrameReader grows to once its peer
+// keeps it full.
+const BusyReadBufferSize = 64 << 10
 
 // NewFrameReader returns a reader with a buffer of bufSize bytes (at least
 // 16; DefaultReadBufferSize if bufSize <= 0). Larger frames grow the buffer
@@ -158,6 +167,13 @@ func (fr *FrameReader) fill(n int) error {
 			fr.w = copy(fr.buf, fr.buf[fr.r:fr.w])
 			fr.r = 0
 		}
+		if fr.busy && len(fr.buf) < BusyReadBufferSize {
+			nb := make([]byte, BusyReadBufferSize)
+			fr.w = copy(nb, fr.buf[fr.r:fr.w])
+			fr.r = 0
+			fr.buf = nb
+			fr.busy = false
+		}
 		if fr.w == len(fr.buf) {
 			nb := make([]byte, min(2*len(fr.buf), n))
 			fr.w = copy(nb, fr.buf[fr.r:fr.w])
@@ -167,6 +183,9 @@ func (fr *FrameReader) fill(n int) error {
 		m, err := fr.rd.Read(fr.buf[fr.w:])
 		if m < 0 || m > len(fr.buf)-fr.w {
 			return errors.New("amqp: reader returned an invalid count")
+		}
+		if m > 0 && m == len(fr.buf)-fr.w {
+			fr.busy = true
 		}
 		fr.w += m
 		switch {

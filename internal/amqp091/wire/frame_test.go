@@ -222,7 +222,9 @@ func TestFrameReaderGrowsAndReuses(t *testing.T) {
 			t.Fatal("payload capacity reaches past the frame")
 		}
 	}
-	if len(fr.buf) > 2*len(big) {
+	// Frames grow the buffer to fit; a peer that keeps it full may take
+	// it to BusyReadBufferSize, and nothing grows it further.
+	if len(fr.buf) > max(2*len(big), BusyReadBufferSize) {
 		t.Fatalf("buffer grew to %d for %d-byte frames", len(fr.buf), len(big))
 	}
 }
@@ -308,5 +310,30 @@ func TestAppendMethodFrameAppends(t *testing.T) {
 	}
 	if AppendHeartbeat(nil)[7] != FrameEnd {
 		t.Fatal("heartbeat")
+	}
+}
+
+// An idle peer keeps the small buffer; one that keeps it full gets the
+// busy-size buffer once the buffered data is consumed.
+func TestFrameReaderGrowsWhenBusy(t *testing.T) {
+	var stream []byte
+	for range 200 {
+		stream = AppendFrame(stream, FrameBody, 1, bytes.Repeat([]byte{1}, 100))
+	}
+	fr := NewFrameReader(bytes.NewReader(stream), 4096)
+	for range 200 {
+		if _, err := fr.ReadFrame(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(fr.buf) != BusyReadBufferSize {
+		t.Fatalf("busy reader buffer %d, want %d", len(fr.buf), BusyReadBufferSize)
+	}
+	idle := NewFrameReader(bytes.NewReader(AppendHeartbeat(nil)), 4096)
+	if _, err := idle.ReadFrame(); err != nil {
+		t.Fatal(err)
+	}
+	if len(idle.buf) != 4096 {
+		t.Fatalf("idle reader buffer %d", len(idle.buf))
 	}
 }
