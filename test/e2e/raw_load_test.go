@@ -226,6 +226,7 @@ func TestRawNoGoroutineLeak(t *testing.T) {
 	}
 	assertHealthy(t, b) // warm up lazily started broker goroutines
 	before := settledGoroutines()
+	heapBefore := liveHeap()
 
 	var wg sync.WaitGroup
 	for i := 0; i < 36; i++ {
@@ -260,7 +261,22 @@ func TestRawNoGoroutineLeak(t *testing.T) {
 		buf = buf[:runtime.Stack(buf, true)]
 		t.Fatalf("goroutine leak: %d before, %d after 5 s\n%s", before, after, buf)
 	}
+	// Memory returns to its baseline too: what the hostile peers made the
+	// broker allocate (frame buffers, channels, queues) is released.
+	if heapAfter := liveHeap(); heapAfter > heapBefore+16<<20 {
+		t.Fatalf("live heap %d MiB after the hostile peers, %d MiB before", heapAfter>>20, heapBefore>>20)
+	} else {
+		t.Logf("live heap: %d KiB before, %d KiB after", heapBefore>>10, heapAfter>>10)
+	}
 	assertHealthy(t, b)
+}
+
+// liveHeap returns the bytes in live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 // A frame header claiming 1 GiB (or 4 GiB) must be refused from the 7-byte
