@@ -30,6 +30,9 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
+	# The panic-isolation test needs a build-tagged seam that makes one
+	# method panic (internal/amqp091/panichook_on.go).
+	$(GO) test -race -count=1 -tags warren_panic_hook -run 'TestPanic' ./test/e2e/
 
 # The public integration tests of the amqp091-go client, run from the
 # module cache against a Warren started by the script.

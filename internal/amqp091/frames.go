@@ -31,6 +31,7 @@ func (c *conn) frame(f wire.Frame) error {
 		if err != nil {
 			return decodeError(err)
 		}
+		panicHook(m)
 		if f.Channel == 0 {
 			if m.ClassID() != wire.ClassConnection {
 				return newErr(wire.ChannelError, "method %s is not allowed on channel 0", m.Name()).on(m)
