@@ -167,3 +167,17 @@ func TestAccessTopicPermissions(t *testing.T) {
 		t.Fatalf("publish outside topic permission: %v", e)
 	}
 }
+
+// AMQPLAIN, the other SASL mechanism RabbitMQ clients use, logs in too.
+func TestAccessAMQPLAIN(t *testing.T) {
+	b := start(t)
+	c, err := amqp.DialConfig(b.url, amqp.Config{SASL: []amqp.Authentication{&amqp.AMQPlainAuth{Username: "guest", Password: "guest"}}})
+	must(t, err)
+	defer c.Close()
+	if _, err := c.Channel(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := amqp.DialConfig(b.url, amqp.Config{SASL: []amqp.Authentication{&amqp.AMQPlainAuth{Username: "guest", Password: "nope"}}}); err == nil {
+		t.Fatal("wrong AMQPLAIN password accepted")
+	}
+}
