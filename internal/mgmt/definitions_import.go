@@ -147,6 +147,9 @@ func (im *importer) topicPermission(m map[string]any) error {
 	if _, _, err := im.vhostOf(m); err != nil {
 		return err
 	}
+	if err := im.a.persistTopic(tp, false); err != nil {
+		return err
+	}
 	return im.a.perms.PutTopic(tp)
 }
 

@@ -3,6 +3,7 @@ package mgmt
 import (
 	"encoding/json"
 
+	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/meta"
 )
 
@@ -14,7 +15,18 @@ const (
 	paramOperatorPolicy = "operator_policy"
 	paramVHostLimit     = "vhost-limits"
 	paramUserLimit      = "user-limits"
+	paramTopicPerm      = "topic-permission"
 )
+
+// persistTopic records (or deletes) a topic permission: owner is the user,
+// name the vhost and exchange.
+func (a *API) persistTopic(tp auth.TopicPermission, remove bool) error {
+	name := tp.VHost + "\x00" + tp.Exchange
+	if remove {
+		return a.persistParam(paramTopicPerm, tp.User, name, nil)
+	}
+	return a.persistParam(paramTopicPerm, tp.User, name, tp)
+}
 
 func policyComponent(operator bool) string {
 	if operator {
@@ -85,6 +97,14 @@ func (a *API) Restore(params map[[3]string]*meta.Param) {
 				continue
 			}
 			a.mem.policies[idx(p.Component == paramOperatorPolicy)][[2]string{p.Owner, p.Name}] = pol
+		case paramTopicPerm:
+			var tp auth.TopicPermission
+			if json.Unmarshal(p.Value, &tp) == nil {
+				if err := a.perms.PutTopic(tp); err != nil {
+					a.log.Warn("ignoring invalid stored topic permission", "user", tp.User, "err", err)
+				}
+			}
+			continue
 		case paramVHostLimit, paramUserLimit:
 			var v any
 			if json.Unmarshal(p.Value, &v) != nil {

@@ -203,6 +203,14 @@ func (a *API) putTopicPermission(w http.ResponseWriter, r *http.Request, p *prin
 			existed = true
 		}
 	}
+	if err := tp.Validate(); err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	if err := a.persistTopic(tp, false); err != nil {
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		return
+	}
 	if err := a.perms.PutTopic(tp); err != nil {
 		badRequest(w, err.Error())
 		return
@@ -214,9 +222,22 @@ func (a *API) deleteTopicPermission(w http.ResponseWriter, r *http.Request, p *p
 	if !a.requireAdmin(w, p) {
 		return
 	}
-	if a.perms.DeleteTopic(r.PathValue("user"), r.PathValue("vhost"), r.URL.Query().Get("exchange")) == 0 {
+	user, vhost, exchange := r.PathValue("user"), r.PathValue("vhost"), r.URL.Query().Get("exchange")
+	var gone []auth.TopicPermission
+	for _, x := range a.perms.ListTopic() {
+		if x.User == user && x.VHost == vhost && (exchange == "" || x.Exchange == exchange) {
+			gone = append(gone, x)
+		}
+	}
+	if a.perms.DeleteTopic(user, vhost, exchange) == 0 {
 		notFound(w)
 		return
+	}
+	for _, tp := range gone {
+		if err := a.persistTopic(tp, true); err != nil {
+			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+			return
+		}
 	}
 	noContent(w)
 }

@@ -77,6 +77,10 @@ func TestPoliciesSurviveRestart(t *testing.T) {
 	if code, _ := m.call(t, "PUT", "/api/vhost-limits/%2F/max-queues", "guest", "guest", map[string]any{"value": 10}); code != 204 {
 		t.Fatalf("PUT limit: %d", code)
 	}
+	if code, body := m.call(t, "PUT", "/api/topic-permissions/%2F/guest", "guest", "guest", map[string]any{
+		"exchange": "amq.topic", "write": "^orders\\.", "read": ".*"}); code != 201 && code != 204 {
+		t.Fatalf("PUT topic permission: %d %s", code, body)
+	}
 	m.stop()
 	m = startWithMgmtAt(t, dir)
 	c, err := amqp.Dial(m.amqpURL)
@@ -94,5 +98,21 @@ func TestPoliciesSurviveRestart(t *testing.T) {
 	}
 	if code, body := m.call(t, "GET", "/api/vhost-limits/%2F", "guest", "guest", nil); code != 200 || !strings.Contains(string(body), "max-queues") {
 		t.Errorf("limits after restart: %d %s", code, body)
+	}
+	if code, body := m.call(t, "GET", "/api/topic-permissions", "guest", "guest", nil); code != 200 || !strings.Contains(string(body), "orders") {
+		t.Errorf("topic permissions after restart: %d %s", code, body)
+	}
+	// And they are enforced: a publish outside the write pattern closes
+	// the channel.
+	pch, _ := c.Channel()
+	closed := pch.NotifyClose(make(chan *amqp.Error, 1))
+	pch.Publish("amq.topic", "billing.x", false, false, amqp.Publishing{Body: []byte("x")})
+	select {
+	case e := <-closed:
+		if e == nil || e.Code != amqp.AccessRefused {
+			t.Errorf("publish outside the restored topic permission: %v", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("restored topic permission not enforced")
 	}
 }
