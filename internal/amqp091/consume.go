@@ -92,7 +92,7 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 	// the first delivery; Resume then starts the flow.
 	prio := 0
 	if v, ok := m.Arguments["x-priority"]; ok {
-		p, ok := intArg(v)
+		p, ok := broker.IntArg(v)
 		if !ok {
 			return newErr(wire.PreconditionFailed, "invalid arg 'x-priority' for queue '%s' in vhost '%s': {unacceptable_type,%T}", name, ch.conn.vhost.Name(), v).on(m)
 		}
@@ -385,25 +385,4 @@ func deliveryProps(d broker.Delivery) []byte {
 	p.Headers = h
 	p.Set(wire.FlagHeaders)
 	return p.Append(nil)
-}
-
-// intArg reads an integer argument of any AMQP integer type.
-func intArg(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int8:
-		return int64(n), true
-	case uint8:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
-	case int64:
-		return n, true
-	}
-	return 0, false
 }

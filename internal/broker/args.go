@@ -44,6 +44,10 @@ func argEqual(a, b any) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// IntArg reads an integer argument of any AMQP integer type (uint64 only
+// when it fits), for adapters that validate arguments the same way.
+func IntArg(v any) (int64, bool) { return toInt64(v) }
+
 func toInt64(v any) (int64, bool) {
 	switch n := v.(type) {
 	case int8:

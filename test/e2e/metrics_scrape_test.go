@@ -1,15 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,33 +20,7 @@ import (
 // listeners and a configuration of the test's own.
 func startMetricsBroker(t testing.TB, mutate func(*warren.Config)) *mgmtBroker {
 	t.Helper()
-	if external() {
-		t.Skip("the Prometheus endpoint tests run against the embedded broker")
-	}
-	cfg := warren.Config{DataDir: t.TempDir(), Version: "test", NodeName: "warren@e2e"}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := warren.New(cfg)
-	must(t, err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	hl, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	go srv.Serve(l)
-	go srv.ServeHTTP(hl)
-	m := &mgmtBroker{srv: srv, amqp: l.Addr().String(), http: "http://" + hl.Addr().String()}
-	m.amqpURL = fmt.Sprintf("amqp://guest:guest@%s/", m.amqp)
-	var once sync.Once
-	m.stop = func() {
-		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(ctx)
-		})
-	}
-	t.Cleanup(m.stop)
-	return m
+	return startWithMgmtConfig(t, t.TempDir(), mutate)
 }
 
 // scrape fetches /metrics without credentials and returns each sample

@@ -37,10 +37,20 @@ func startWithMgmt(t testing.TB) *mgmtBroker {
 // startWithMgmtAt keeps the broker's data under dir.
 func startWithMgmtAt(t testing.TB, dir string) *mgmtBroker {
 	t.Helper()
+	return startWithMgmtConfig(t, dir, nil)
+}
+
+// startWithMgmtConfig also lets the test adjust the configuration.
+func startWithMgmtConfig(t testing.TB, dir string, mutate func(*warren.Config)) *mgmtBroker {
+	t.Helper()
 	if external() {
 		t.Skip("management API tests run against the embedded broker")
 	}
-	srv, err := warren.New(warren.Config{DataDir: dir, Version: "test", NodeName: "warren@e2e"})
+	cfg := warren.Config{DataDir: dir, Version: "test", NodeName: "warren@e2e"}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv, err := warren.New(cfg)
 	must(t, err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
