@@ -329,26 +329,51 @@ func (q *Queue) peekLocked(now *lazyNow) (entry, int, bool) {
 // refillBytes bounds how much one refill loads from disk.
 const refillBytes = 1 << 20
 
-// refillLocked moves the oldest cold messages of l into memory.
+// refillLocked moves the oldest cold messages of l into memory, reading
+// runs of adjacent records with one system call.
 func (q *Queue) refillLocked(l *messageList) error {
-	var loaded int64
-	for l.ColdLen() > 0 && l.n < 256 && loaded < refillBytes {
+	var seqs []uint64
+	var cold []coldEntry
+	var ps []store.Pos
+	var bytes int64
+	for l.ColdLen() > 0 && l.n+len(ps) < 256 && bytes < refillBytes {
 		seq, c := l.popCold()
 		if c.meta&coldDead != 0 {
 			q.settleStoredLocked(true, c.pos)
 			continue
 		}
-		rec, err := q.log.Read(c.pos)
-		if err != nil {
-			q.settleStoredLocked(true, c.pos)
-			return err
-		}
-		m := messageFromRecord(&rec)
-		e := entry{seq: seq, msg: m, pos: c.pos, stored: true, redelivered: c.meta&coldRedelivered != 0,
-			expires: q.expiryOf(m, rec.Timestamp)}
-		l.pushHot(e)
+		seqs, cold, ps = append(seqs, seq), append(cold, c), append(ps, c.pos)
+		bytes += int64(c.meta & coldSizeMask)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	recs, err := q.log.ReadRun(ps)
+	for i := range recs {
+		m := messageFromRecord(&recs[i])
+		c := cold[i]
+		l.pushHot(entry{seq: seqs[i], msg: m, pos: c.pos, stored: true, redelivered: c.meta&coldRedelivered != 0,
+			expires: q.expiryOf(m, recs[i].Timestamp)})
 		q.vhost.broker.hotBytes.Add(memCharge(m))
-		loaded += int64(len(m.Body))
+	}
+	if err != nil {
+		// The record that failed is dropped (its position released) so
+		// one bad record cannot stall the queue; the ones after it are
+		// read one by one.
+		q.settleStoredLocked(true, ps[len(recs)])
+		for i := len(recs) + 1; i < len(ps); i++ {
+			rec, rerr := q.log.Read(ps[i])
+			if rerr != nil {
+				q.settleStoredLocked(true, ps[i])
+				continue
+			}
+			m := messageFromRecord(&rec)
+			c := cold[i]
+			l.pushHot(entry{seq: seqs[i], msg: m, pos: c.pos, stored: true, redelivered: c.meta&coldRedelivered != 0,
+				expires: q.expiryOf(m, rec.Timestamp)})
+			q.vhost.broker.hotBytes.Add(memCharge(m))
+		}
+		return err
 	}
 	return nil
 }

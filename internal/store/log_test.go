@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -324,5 +326,55 @@ func TestCloseDoesNotWaitForCommitter(t *testing.T) {
 	recs, _ := recoverAll(t, mustOpenLog(t, openStore(t, mem.CrashClone(), "/d", Options{}), "q2"))
 	if len(recs) != 2 {
 		t.Fatalf("recovered %d records after Close", len(recs))
+	}
+}
+
+// ReadRun returns the same records as Read, for adjacent and scattered
+// positions, written and still buffered.
+func TestReadRun(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{SegmentSize: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := s.OpenLog("q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []Pos
+	for i := 0; i < 300; i++ {
+		p, err := l.Append(&Record{Expiration: -1, RoutingKey: "k", Body: []byte(fmt.Sprintf("body-%d-%s", i, strings.Repeat("x", i%700)))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+		if i == 200 {
+			if err := l.Flush(); err != nil { // the rest stays buffered
+				t.Fatal(err)
+			}
+		}
+	}
+	// Adjacent, with a gap (every 7th skipped), across segments.
+	var want []Pos
+	for i, p := range ps {
+		if i%7 != 3 {
+			want = append(want, p)
+		}
+	}
+	recs, err := l.ReadRun(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("%d records for %d positions", len(recs), len(want))
+	}
+	for i, p := range want {
+		one, err := l.Read(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(one.Body) != string(recs[i].Body) || one.RoutingKey != recs[i].RoutingKey {
+			t.Fatalf("record %d differs: %q vs %q", i, recs[i].Body, one.Body)
+		}
 	}
 }
