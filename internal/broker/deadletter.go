@@ -63,7 +63,9 @@ func (v *VHost) deadLetter(dead []deadLetter) {
 			v.broker.log.Warn("dead-lettering failed: bad properties", "queue", q.name, "err", err)
 			continue
 		}
-		qs, err := v.Route(r, out.Exchange, out.RoutingKey, out.Headers)
+		// RouteMessage, like a publish: consistent-hash exchanges may hash
+		// a property, and delayed exchanges hold the message for later.
+		qs, err := v.RouteMessage(r, out)
 		if err != nil {
 			v.broker.log.Debug("dead-letter exchange unusable; message dropped", "queue", q.name, "dlx", d.dlx, "err", err)
 			continue
@@ -75,6 +77,11 @@ func (v *VHost) deadLetter(dead []deadLetter) {
 			}
 			if _, _, err := target.Publish(out); err != nil {
 				v.broker.log.Error("dead-lettering failed", "queue", target.name, "err", err)
+			}
+		}
+		for _, e := range r.Delayed() {
+			if _, err := v.DelayAt(e, out); err != nil {
+				v.broker.log.Error("dead-lettering to a delayed exchange failed", "exchange", e.name, "err", err)
 			}
 		}
 	}

@@ -312,3 +312,27 @@ func TestFeatureConsumerTimeout(t *testing.T) {
 	}
 	mEventually(t, "message requeued", func() bool { return mInspect(t, b.dial(t), q).Messages == 1 })
 }
+
+// Dead-lettering goes through the same routing as a publish: a
+// dead-letter exchange of type x-delayed-message holds the message for
+// its x-delay before routing it.
+func TestFeatureDeadLetterThroughDelayedExchange(t *testing.T) {
+	b := mStart(t)
+	if b.external() {
+		t.Skip("the delayed-message plugin is not installed on the reference broker")
+	}
+	_, ch := b.channel(t)
+	q, dlx, dlq := mName(t, "q"), mName(t, "dlx"), mName(t, "dlq")
+	mExchange(t, b, ch, dlx, "x-delayed-message", false, false, false, amqp.Table{"x-delayed-type": "fanout"})
+	mQueue(t, b, ch, dlq, false, false, false, nil)
+	must(t, ch.QueueBind(dlq, "", dlx, false, nil))
+	mQueue(t, b, ch, q, false, false, false, amqp.Table{"x-dead-letter-exchange": dlx})
+	mPubMsg(t, ch, "", q, false, amqp.Publishing{Body: []byte("later"), Headers: amqp.Table{"x-delay": int32(300)}})
+	d := mGetBody(t, ch, q, false, "later")
+	start := time.Now()
+	must(t, d.Reject(false))
+	mEventually(t, "delayed dead letter arrives", func() bool { return mInspect(t, b.dial(t), dlq).Messages == 1 })
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Fatalf("dead letter arrived after %v, before its 300 ms delay", waited)
+	}
+}
