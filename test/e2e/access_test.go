@@ -129,6 +129,51 @@ func TestAccessPermissionsTable(t *testing.T) {
 	refused("queue.unbind: read on the exchange", func(ch *amqp.Channel) error {
 		return ch.QueueUnbind("app-q", "k", "other-x", nil)
 	}, deny("exchange", "other-x"))
+	refused("exchange.declare with an alternate exchange: write on it", func(ch *amqp.Channel) error {
+		return ch.ExchangeDeclare("app-x2", "direct", false, false, false, false, amqp.Table{"alternate-exchange": "other-x"})
+	}, deny("exchange", "other-x"))
+	refused("queue.bind: write on the queue", func(ch *amqp.Channel) error {
+		return ch.QueueBind("other-q", "k", "app-x", false, nil)
+	}, deny("queue", "other-q"))
+	refused("queue.unbind: write on the queue", func(ch *amqp.Channel) error {
+		return ch.QueueUnbind("other-q", "k", "app-x", nil)
+	}, deny("queue", "other-q"))
+	refused("exchange.unbind: write on the destination", func(ch *amqp.Channel) error {
+		return ch.ExchangeUnbind("other-x", "k", "app-x", false, nil)
+	}, deny("exchange", "other-x"))
+	refused("exchange.unbind: read on the source", func(ch *amqp.Channel) error {
+		return ch.ExchangeUnbind("app-x", "k", "other-x", false, nil)
+	}, deny("exchange", "other-x"))
+	refused("publish: write on the exchange", func(ch *amqp.Channel) error {
+		closed := ch.NotifyClose(make(chan *amqp.Error, 1))
+		ch.PublishWithContext(context.Background(), "other-x", "k", false, false, amqp.Publishing{Body: []byte("x")})
+		if e := <-closed; e != nil {
+			return e
+		}
+		return nil
+	}, deny("exchange", "other-x"))
+	allowed("passive declares need no permission", func(ch *amqp.Channel) error {
+		if _, err := ch.QueueDeclarePassive("other-q", false, false, false, false, nil); err != nil {
+			return err
+		}
+		return ch.ExchangeDeclarePassive("other-x", "direct", false, false, false, false, nil)
+	})
+	allowed("exchange-to-exchange bind between own exchanges", func(ch *amqp.Channel) error {
+		if err := ch.ExchangeDeclare("app-x3", "fanout", false, false, false, false, nil); err != nil {
+			return err
+		}
+		return ch.ExchangeBind("app-x3", "k", "app-x", false, nil)
+	})
+	allowed("purge and delete own queue", func(ch *amqp.Channel) error {
+		if _, err := ch.QueueDeclare("app-tmp", false, false, false, false, nil); err != nil {
+			return err
+		}
+		if _, err := ch.QueuePurge("app-tmp", false); err != nil {
+			return err
+		}
+		_, err := ch.QueueDelete("app-tmp", false, false, false)
+		return err
+	})
 	allowed("bind own queue to own exchange", func(ch *amqp.Channel) error {
 		return ch.QueueBind("app-q", "k", "app-x", false, nil)
 	})
