@@ -75,15 +75,9 @@ var connLister = func(a *API) lister[amqp091.ConnInfo] {
 }
 
 func (a *API) getConnections(w http.ResponseWriter, r *http.Request, p *principal) {
-	vhost := r.PathValue("vhost")
-	if vhost != "" {
-		if a.d.Broker.VHost(vhost) == nil {
-			vhostNotFound(w)
-			return
-		}
-		if !a.requireVisible(w, p, vhost) {
-			return
-		}
+	vhost, ok := a.optionalVHost(w, r, p)
+	if !ok {
+		return
 	}
 	var out []amqp091.ConnInfo
 	for _, c := range a.connections() {
@@ -185,15 +179,9 @@ func (a *API) chanLister() lister[amqp091.ChannelInfo] {
 }
 
 func (a *API) getChannels(w http.ResponseWriter, r *http.Request, p *principal) {
-	vhost := r.PathValue("vhost")
-	if vhost != "" {
-		if a.d.Broker.VHost(vhost) == nil {
-			vhostNotFound(w)
-			return
-		}
-		if !a.requireVisible(w, p, vhost) {
-			return
-		}
+	vhost, ok := a.optionalVHost(w, r, p)
+	if !ok {
+		return
 	}
 	out := a.channels(p, func(c *amqp091.ChannelInfo) bool { return vhost == "" || c.Conn.VHost == vhost })
 	serveList(w, r, out, a.chanLister())
@@ -294,4 +282,19 @@ func orEmpty(m []map[string]any) []map[string]any {
 		return []map[string]any{}
 	}
 	return m
+}
+
+// optionalVHost reads the {vhost} of a list that may be scoped to one:
+// "" for all, else an existing vhost the principal may see (otherwise the
+// reply is written and ok is false).
+func (a *API) optionalVHost(w http.ResponseWriter, r *http.Request, p *principal) (vhost string, ok bool) {
+	vhost = r.PathValue("vhost")
+	if vhost == "" {
+		return "", true
+	}
+	if a.d.Broker.VHost(vhost) == nil {
+		vhostNotFound(w)
+		return "", false
+	}
+	return vhost, a.requireVisible(w, p, vhost)
 }
