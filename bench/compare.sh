@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-2}
 SECONDS_PER=${SECONDS_PER:-15}
-SCENARIOS=${SCENARIOS:-"a b c d e f g h i"}
+SCENARIOS=${SCENARIOS:-"a b c d e f g h i ic"}
 RMQ_PORT=${RMQ_PORT:-5673}
 W_PORT=${W_PORT:-5680}
 out=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
@@ -28,7 +28,12 @@ trap 'kill $wpid 2>/dev/null; scripts/rabbitmq.sh stop "$RMQ_PORT"; rm -rf "$wda
 w_url="amqp://guest:guest@127.0.0.1:$W_PORT/"
 for _ in $(seq 1 50); do (echo >/dev/tcp/127.0.0.1/$W_PORT) 2>/dev/null && break; sleep 0.1; done
 # RabbitMQ's beam process: the one listening on its AMQP port.
-rmq_pid() { ss -Hltnp "sport = :$RMQ_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+rmq_pid() {
+  local p
+  p=$(ss -Hltnp "sport = :$RMQ_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+  [ -n "$p" ] || p=$(pgrep -f "beam.*warrenref$RMQ_PORT@" | head -1)
+  echo "$p"
+}
 
 rss_of() { awk '/VmRSS/ {print $2*1024}' /proc/$1/status 2>/dev/null || echo 0; }
 
@@ -43,7 +48,9 @@ args_for() {
     e) echo "-x 10 -y 10 --queue-pattern perf-e-%d --queue-pattern-from 1 --queue-pattern-to 10 -s 256 -a -z $t" ;;
     f) echo "-x 1 -y 1 -s 20 -r 1000 -a -z $t" ;;
     h) echo "-x 1 -y 1000 --queue-pattern perf-h-%d --queue-pattern-from 1 --queue-pattern-to 1000 -s 64 -a -z $t" ;;
-    i) echo "--churn queues --churn-rate 200 -z $t" ;;
+    # Churn alone (no message flow beside it), as fast as 4 workers go.
+    i) echo "-x 0 -y 0 --churn queues --churn-rate 100000 -z $t" ;;
+    ic) echo "-x 0 -y 0 --churn connections --churn-rate 100000 -z $t" ;;
   esac
 }
 

@@ -12,7 +12,8 @@ names = {
     "f": "(f) 1,000 msg/s fixed: latency p50 / p99 / p99.9 (ms)",
     "g": "(g) drain 200,000 persistent 256 B: msg/s",
     "h": "(h) 1,000 consumers on 1,000 queues, 1 producer: msg/s; broker RSS MiB",
-    "i": "(i) queue churn (declare+delete): ops/s",
+    "i": "(i) queue churn (declare+delete, 4 in flight, no message flow): ops/s",
+    "ic": "(i) connection churn (open+close, 4 in flight, no message flow): ops/s",
 }
 
 def load(s, b, r):
@@ -33,7 +34,7 @@ def metric(s, d):
     if s == "f":
         l = d.get("consumer_latency", {})
         return (l.get("p50_us", 0) / 1000, l.get("p99_us", 0) / 1000, l.get("p999_us", 0) / 1000)
-    if s == "i":
+    if s in ("i", "ic"):
         ch = d.get("churn") or {}
         return ch.get("achieved_per_s")
     if s == "h":
@@ -61,6 +62,10 @@ def ratio(s, w, r):
     if isinstance(w, tuple):
         if s == "f":  # lower is better: RabbitMQ / Warren
             return " / ".join(f"{(b / a):.1f}×" if a else "n/a" for a, b in zip(w, r))
+        if s == "h":  # the rate, and RSS (lower is better: Warren / RabbitMQ)
+            rate = f"{w[0] / r[0]:.2f}×" if r[0] else "n/a"
+            rss = f"{w[1] / r[1]:.2f}×" if r[1] else "n/a"
+            return f"{rate} (RSS {rss})"
         w, r = w[0], r[0]
     return f"{w / r:.2f}×" if r else "n/a"
 

@@ -8,79 +8,95 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-)
 
-// closeReason waits briefly for the reason a channel closed: a publish
-// fails with a generic "channel/connection is not open" while the broker's
-// reply code (404, 406, ...) arrives on NotifyClose, and the reply code is
-// what the user needs to see.
-func closeReason(what string, closed <-chan *amqp.Error, err error) error {
-	select {
-	case e, ok := <-closed:
-		if ok && e != nil {
-			return closedError(what, e)
-		}
-	case <-time.After(200 * time.Millisecond):
-	}
-	return opError(what, err)
-}
+	"github.com/warrenmq/warren/internal/perf/amqpc"
+)
 
 // producer publishes on one channel. Each producer channel is a PerfTest
 // "producer" of its own: it has its own rate, message count and confirm
-// window, and a globally unique id written into every body.
+// window, and a globally unique id written into every body. It publishes
+// through the tool's own client (amqpc), which batches writes: a batch
+// goes out when the buffer fills, and before the producer waits for its
+// rate or its confirm window, so a paced message is never held back.
 type producer struct {
-	r      *runner
-	id     uint32
-	name   string
-	ch     *amqp.Channel
-	keys   []string
-	closed chan *amqp.Error
+	r     *runner
+	id    uint32
+	name  string
+	ch    *amqpc.Channel
+	keys  []string
+	props []byte // the encoded message properties, the same for every message
 
-	window  chan struct{} // one token per unconfirmed message
-	pending []atomic.Int64
-	drained chan struct{} // closed when the confirm listener exits
+	// With confirms: one window token per unconfirmed message, and per
+	// slot (sequence number mod the window) the sequence number and the
+	// intended send time of the message that holds it.
+	window chan struct{}
+	tags   []atomic.Uint64
+	sent   []atomic.Int64
+	low    uint64 // reader goroutine only: every tag below is confirmed
 }
 
-func (r *runner) newProducer(conn *amqp.Connection, id int, g int) (*producer, error) {
+func (r *runner) newProducer(conn *amqpc.Conn, id int, g int) (*producer, error) {
+	c := r.c
 	name := fmt.Sprintf("producer %d", id)
 	ch, err := conn.Channel()
 	if err != nil {
 		return nil, opError(name+": opening a channel", err)
 	}
-	p := &producer{r: r, id: uint32(id), name: name, ch: ch, keys: r.c.producerKeys(g),
-		closed: ch.NotifyClose(make(chan *amqp.Error, 1))}
-	if n := r.c.Confirm; n > 0 {
-		if err := ch.Confirm(false); err != nil {
+	msg := c.Properties // a copy: the template's headers are only read
+	if c.Persistent {
+		msg.DeliveryMode = amqp.Persistent
+	}
+	if c.Priority >= 0 {
+		msg.Priority = uint8(c.Priority)
+	}
+	if c.Expiration != "" {
+		msg.Expiration = c.Expiration
+	}
+	p := &producer{r: r, id: uint32(id), name: name, ch: ch, keys: c.producerKeys(g),
+		props: wireProperties(msg), low: 1}
+	h := amqpc.Handlers{}
+	if c.Mandatory {
+		h.Return = func(uint16, string) { r.st.returned.Add(1) }
+	}
+	if n := c.Confirm; n > 0 {
+		p.window = make(chan struct{}, n)
+		p.tags = make([]atomic.Uint64, n)
+		p.sent = make([]atomic.Int64, n)
+		h.Confirm = p.confirmed
+	}
+	ch.SetHandlers(h)
+	if p.window != nil {
+		if err := ch.Confirm(); err != nil {
 			return nil, opError(name+": enabling publisher confirms", err)
 		}
-		p.window = make(chan struct{}, n)
-		p.pending = make([]atomic.Int64, n)
-		p.drained = make(chan struct{})
-		// The library needs room for every outstanding confirm, or it stalls
-		// the whole connection; the window guarantees there is.
-		go p.listenConfirms(ch.NotifyPublish(make(chan amqp.Confirmation, n+1)))
-	}
-	if r.c.Mandatory {
-		returns := ch.NotifyReturn(make(chan amqp.Return, 64))
-		go func() {
-			for range returns {
-				r.st.returned.Add(1)
-			}
-		}()
 	}
 	return p, nil
 }
 
-// listenConfirms counts acks and nacks and records the confirm latency,
-// from the intended send time kept in the slot of the delivery tag.
-func (p *producer) listenConfirms(confirms <-chan amqp.Confirmation) {
-	defer close(p.drained)
+// confirmed handles the broker's ack or nack (on the connection's reader
+// goroutine): it records the confirm latency from the intended send time
+// and frees the window slots. A multiple one covers every unconfirmed tag
+// up to tag; those lie within one window of it.
+func (p *producer) confirmed(tag uint64, multiple, ack bool) {
+	from := tag
+	if multiple {
+		n := uint64(len(p.tags))
+		from = p.low
+		if tag >= n && tag-n+1 > from {
+			from = tag - n + 1
+		}
+		p.low = max(p.low, tag+1)
+	}
 	st := p.r.st
-	n := uint64(len(p.pending))
-	for cf := range confirms {
-		sent := p.pending[cf.DeliveryTag%n].Load()
-		st.confirmLat.Record(time.Now().UnixNano() - sent)
-		if cf.Ack {
+	now := time.Now().UnixNano()
+	for t := from; t <= tag; t++ {
+		i := t % uint64(len(p.tags))
+		if p.tags[i].Load() != t {
+			continue // confirmed already, or not this message's slot
+		}
+		st.confirmLat.Record(now - p.sent[i].Load())
+		p.tags[i].Store(0)
+		if ack {
 			st.confirmed.Add(1)
 		} else {
 			st.nacked.Add(1)
@@ -93,7 +109,9 @@ func (p *producer) listenConfirms(confirms <-chan amqp.Confirmation) {
 // (within the shutdown timeout) for the outstanding confirms.
 func (p *producer) run(ctx context.Context) error {
 	c, st := p.r.c, p.r.st
-	pacer := NewPacer(c.rateSchedule(), p.r.start)
+	sched := c.rateSchedule()
+	paced := sched.Constant > 0 || len(sched.Steps) > 0
+	pacer := NewPacer(sched, p.r.start)
 	sizes := Schedule{Constant: float64(c.Size), Steps: c.VariableSize}
 	var picker *sizePicker
 	maxSize := max(c.Size, HeaderSize)
@@ -107,24 +125,22 @@ func (p *producer) run(ctx context.Context) error {
 		}
 	}
 	body := make([]byte, maxSize)
-	msg := c.Properties // a copy: the template's headers are only read
-	if c.Persistent {
-		msg.DeliveryMode = amqp.Persistent
-	}
-	if c.Priority >= 0 {
-		msg.Priority = uint8(c.Priority)
-	}
-	if c.Expiration != "" {
-		msg.Expiration = c.Expiration
-	}
-	for seq := uint64(1); c.PMessages == 0 || seq <= uint64(c.PMessages); seq++ {
+	var seq uint64
+	for seq = 1; c.PMessages == 0 || seq <= uint64(c.PMessages); seq++ {
 		if p.window != nil { // the window first: waiting for it is part of the latency
 			select {
 			case p.window <- struct{}{}:
-			case <-ctx.Done():
-				return p.drain()
-			case e := <-p.closed:
-				return closedError(p.name+"'s channel", e)
+			default:
+				if err := p.ch.Flush(); err != nil {
+					return p.failed(ctx, err)
+				}
+				select {
+				case p.window <- struct{}{}:
+				case <-ctx.Done():
+					return p.drain()
+				case <-p.ch.Done():
+					return p.failed(ctx, nil)
+				}
 			}
 		}
 		intended, ok := pacer.Wait(ctx)
@@ -144,23 +160,71 @@ func (p *producer) run(ctx context.Context) error {
 		}
 		writeHeader(body, intended.UnixNano(), p.id, seq)
 		if p.window != nil {
-			p.pending[p.ch.GetNextPublishSeqNo()%uint64(len(p.pending))].Store(intended.UnixNano())
+			i := seq % uint64(len(p.tags))
+			if p.tags[i].Load() != 0 {
+				// Confirms came out of order and the message one window
+				// back still holds this slot: wait for its confirm.
+				if ok, err := p.waitSlot(ctx, i); !ok {
+					return err
+				}
+			}
+			p.sent[i].Store(intended.UnixNano())
+			p.tags[i].Store(seq)
 		}
-		msg.Body = body[:size]
 		key := p.keys[int(seq)%len(p.keys)]
 		if c.RandomRoutingKey {
 			key = randomKey()
 		}
-		if err := p.ch.Publish(c.Exchange, key, c.Mandatory, false, msg); err != nil {
-			if ctx.Err() != nil || p.r.stopping.Load() {
-				return nil
+		if _, err := p.ch.Publish(c.Exchange, key, c.Mandatory, p.props, body[:size]); err != nil {
+			return p.failed(ctx, err)
+		}
+		if paced { // the next message waits for its time: send this one now
+			if err := p.ch.Flush(); err != nil {
+				return p.failed(ctx, err)
 			}
-			return closeReason(p.name+"'s channel", p.closed, err)
 		}
 		st.sent.Add(1)
 		st.bytesSent.Add(int64(size))
 	}
+	if err := p.ch.Flush(); err != nil {
+		return p.failed(ctx, err)
+	}
 	return p.drain()
+}
+
+// waitSlot waits until slot i of the confirm window is free; false when
+// publishing must stop instead, with the error to return.
+func (p *producer) waitSlot(ctx context.Context, i uint64) (bool, error) {
+	if err := p.ch.Flush(); err != nil {
+		return false, p.failed(ctx, err)
+	}
+	t := time.NewTicker(100 * time.Microsecond)
+	defer t.Stop()
+	for p.tags[i].Load() != 0 {
+		select {
+		case <-ctx.Done():
+			<-p.window // the token taken for a message never sent
+			return false, p.drain()
+		case <-p.ch.Done():
+			return false, p.failed(ctx, nil)
+		case <-t.C:
+		}
+	}
+	return true, nil
+}
+
+// failed explains why publishing stopped: the broker's reason for closing
+// the channel when there is one, nothing when the run is ending anyway.
+func (p *producer) failed(ctx context.Context, err error) error {
+	if ctx.Err() != nil || p.r.stopping.Load() {
+		return nil
+	}
+	select {
+	case <-p.ch.Done():
+		return closedError(p.name+"'s channel", p.ch.Err())
+	case <-time.After(200 * time.Millisecond):
+	}
+	return opError(p.name+": publishing", err)
 }
 
 // drain waits for the confirms of messages already published: they count
@@ -179,7 +243,7 @@ func (p *producer) drain() error {
 			err := fmt.Errorf("%s: %d publishes still unconfirmed after %v", p.name, len(p.window), p.r.c.ShutdownTimeout)
 			p.r.st.errors.add(err, false)
 			return nil
-		case <-p.drained:
+		case <-p.ch.Done():
 			return nil
 		case <-tick.C:
 		}

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/warrenmq/warren/internal/perf/amqpc"
 )
 
 // runner is one load test in progress.
@@ -73,14 +73,14 @@ func Run(ctx context.Context, c *Config, progress, log io.Writer) (*Result, erro
 	}
 	// Consumers first, all registered, so that no message is sent before
 	// somebody listens; then the producers; then the clock starts.
-	consumers, err := r.startWorkers(c.Consumers, c.ConsumerChannels, "consumer", func(conn *amqp.Connection, id, g int) (worker, error) {
+	consumers, err := r.startWorkers(c.Consumers, c.ConsumerChannels, "consumer", func(conn *amqpc.Conn, id, g int) (worker, error) {
 		return r.newConsumer(conn, id, g)
 	})
 	if err != nil {
 		r.fail(err)
 		return r.finish(time.Time{}, nil)
 	}
-	producers, err := r.startWorkers(c.Producers, c.ProducerChannels, "producer", func(conn *amqp.Connection, id, g int) (worker, error) {
+	producers, err := r.startWorkers(c.Producers, c.ProducerChannels, "producer", func(conn *amqpc.Conn, id, g int) (worker, error) {
 		return r.newProducer(conn, id, g)
 	})
 	if err != nil {
@@ -202,13 +202,13 @@ type worker interface{ run(context.Context) error }
 
 // startWorkers opens n connections with perConn channels each and sets a
 // worker up on every channel, in parallel; it returns once all are ready.
-func (r *runner) startWorkers(n, perConn int, role string, mk func(*amqp.Connection, int, int) (worker, error)) ([]worker, error) {
+func (r *runner) startWorkers(n, perConn int, role string, mk func(*amqpc.Conn, int, int) (worker, error)) ([]worker, error) {
 	out := make([]worker, n*perConn)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			conn, err := r.dial(fmt.Sprintf("perf %s %d", role, i+1))
+			conn, err := r.dialData(fmt.Sprintf("perf %s %d", role, i+1))
 			if err != nil {
 				errs[i] = err
 				return

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warrenmq/warren/internal/perf/amqpc"
 )
 
 // dial opens a connection named after its role, so it is recognisable in
@@ -52,10 +54,56 @@ func (r *runner) dial(name string) (*amqp.Connection, error) {
 	return conn, nil
 }
 
+// dialData opens a connection for producers or consumers, with the
+// tool's own client (amqpc), tracked like the others for the end of the
+// run and the hard deadline.
+func (r *runner) dialData(name string) (*amqpc.Conn, error) {
+	if r.stopping.Load() {
+		return nil, errStopping
+	}
+	t := &tracked{}
+	conn, err := amqpc.Dial(r.c.URI, amqpc.Config{
+		Name: name, Product: "warren perf", Heartbeat: r.c.Heartbeat, FrameMax: r.c.FrameMax,
+		ConnectTimeout: r.c.ConnectTimeout,
+		Dialed: func(nc net.Conn) { t.raw = nc }, // called within Dial
+		OnBlocked: func(reason string, active bool) {
+			if active {
+				r.st.errors.add(fmt.Errorf("connection %s blocked by the broker: %s", name, reason), false)
+			}
+		},
+	})
+	if err != nil {
+		return nil, dialError(r.c.URI, err)
+	}
+	t.fast = conn
+	r.mu.Lock()
+	r.conns = append(r.conns, t)
+	r.mu.Unlock()
+	go func() {
+		<-conn.Done()
+		if e := conn.Err(); e != nil && !r.stopping.Load() && !t.closing.Load() {
+			r.fail(closedError("connection "+name, e))
+		}
+	}()
+	return conn, nil
+}
+
+// tracked is one of the run's connections: amqp091-go's (setup, churn)
+// or amqpc's (producers and consumers).
 type tracked struct {
 	conn    *amqp.Connection
+	fast    *amqpc.Conn
 	raw     net.Conn
 	closing atomic.Bool // closed by us: whatever NotifyClose says is no failure
+}
+
+// close closes the connection, within the deadline.
+func (t *tracked) close(deadline time.Time) {
+	if t.fast != nil {
+		_ = t.fast.Close(time.Until(deadline))
+		return
+	}
+	_ = t.conn.CloseDeadline(deadline)
 }
 
 // closeConn closes a connection the tool is done with, within the
@@ -115,7 +163,7 @@ func (r *runner) closeAll() {
 		wg.Go(func() {
 			done := make(chan struct{})
 			go func() {
-				_ = t.conn.CloseDeadline(deadline)
+				t.close(deadline)
 				close(done)
 			}()
 			select {

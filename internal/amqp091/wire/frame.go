@@ -84,6 +84,18 @@ func (fr *FrameReader) SetMaxFrameSize(n uint32) { fr.max = n }
 // frames are already waiting.
 func (fr *FrameReader) Buffered() int { return fr.w - fr.r }
 
+// FrameBuffered reports whether a whole frame is buffered, so that the
+// next ReadFrame returns without reading from the stream. A peer that
+// batches its writes flushes them when this is false: it is about to
+// wait for the other side.
+func (fr *FrameReader) FrameBuffered() bool {
+	if fr.w-fr.r < frameHeaderSize {
+		return false
+	}
+	size := binary.BigEndian.Uint32(fr.buf[fr.r+3:])
+	return uint64(fr.w-fr.r) >= uint64(size)+frameOverhead
+}
+
 // ReadProtocolHeader consumes exactly 8 bytes: the protocol header a client
 // sends once before any frame. It does not check them; compare with
 // ProtocolHeader. Like every read it may buffer bytes beyond what it

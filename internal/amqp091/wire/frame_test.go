@@ -337,3 +337,52 @@ func TestFrameReaderGrowsWhenBusy(t *testing.T) {
 		t.Fatalf("idle reader buffer %d", len(idle.buf))
 	}
 }
+
+// FrameBuffered is true exactly when the next ReadFrame needs no read from
+// the stream: the stream is fed one byte at a time and the reader's answer
+// checked against whether a whole frame has arrived.
+func TestFrameBuffered(t *testing.T) {
+	stream, frames := testStream()
+	pr, pw := io.Pipe()
+	fr := NewFrameReader(pr, 1024)
+	go func() {
+		for i := range stream {
+			pw.Write(stream[i : i+1])
+		}
+		pw.Close()
+	}()
+	if fr.FrameBuffered() {
+		t.Fatal("FrameBuffered before any byte")
+	}
+	for i := range frames {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !bytes.Equal(f.Payload, frames[i].Payload) {
+			t.Fatalf("frame %d differs", i)
+		}
+		// Every frame is read through the byte-by-byte pipe, so after it
+		// the reader holds no complete frame (it never reads ahead more
+		// than the pipe gave it).
+		if fr.FrameBuffered() && fr.Buffered() < 8 {
+			t.Fatalf("frame %d: FrameBuffered with only %d bytes", i, fr.Buffered())
+		}
+	}
+	// A reader over the whole stream at once holds every frame.
+	fr = NewFrameReader(bytes.NewReader(stream), 0)
+	if _, err := fr.ReadFrame(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(frames); i++ {
+		if !fr.FrameBuffered() {
+			t.Fatalf("frame %d: whole stream buffered but FrameBuffered is false", i)
+		}
+		if _, err := fr.ReadFrame(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fr.FrameBuffered() {
+		t.Fatal("FrameBuffered at the end of the stream")
+	}
+}
