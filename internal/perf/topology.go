@@ -65,7 +65,7 @@ func (r *runner) dialData(name string) (*amqpc.Conn, error) {
 	conn, err := amqpc.Dial(r.c.URI, amqpc.Config{
 		Name: name, Product: "warren perf", Heartbeat: r.c.Heartbeat, FrameMax: r.c.FrameMax,
 		ConnectTimeout: r.c.ConnectTimeout,
-		Dialed: func(nc net.Conn) { t.raw = nc }, // called within Dial
+		Dialed:         func(nc net.Conn) { t.raw = nc }, // called within Dial
 		OnBlocked: func(reason string, active bool) {
 			if active {
 				r.st.errors.add(fmt.Errorf("connection %s blocked by the broker: %s", name, reason), false)
