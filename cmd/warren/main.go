@@ -19,6 +19,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -33,6 +34,12 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	if os.Getenv("WARREN_PPROF_LISTEN") == "" {
+		// Heap profiling samples every 512 KiB allocated by default and
+		// keeps its buckets forever (over a MiB in a broker): only pay
+		// for it when profiling is asked for.
+		runtime.MemProfileRate = 0
+	}
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 

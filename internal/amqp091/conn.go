@@ -31,6 +31,12 @@ const (
 	stateClosing                  // sent connection.close, awaiting close-ok
 )
 
+// readBufferStart is a connection's first read buffer. Most connections
+// of a large fleet are idle consumers that read an ack or a heartbeat now
+// and then; a busy peer grows the buffer (wire.BusyReadBufferSize), and a
+// large frame grows it to the frame's size.
+const readBufferStart = 1024
+
 // conn is one client connection. Fields without a comment are owned by the
 // reader goroutine.
 type conn struct {
@@ -85,8 +91,8 @@ func newConn(s *Server, nc net.Conn) *conn {
 		nc:       nc,
 		id:       id,
 		log:      s.cfg.Logger.With("conn", id, "peer", nc.RemoteAddr().String()),
-		fr:       wire.NewFrameReader(nc, 4096), // grows when the peer is busy
-		out:      newOutbound(),
+		fr:       wire.NewFrameReader(nc, readBufferStart),
+		out:      newOutbound(&s.inline),
 		channels: make(map[uint16]*channel),
 		frameMax: wire.FrameMinSize,
 		forcedCh: make(chan struct{}),

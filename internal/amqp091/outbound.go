@@ -25,6 +25,7 @@ type outbound struct {
 	closing bool               // guarded by mu: drain, then stop
 	writing bool               // guarded by mu: a write is on the wire (writer or inline)
 	nc      net.Conn           // set once by run, before any delivery
+	budget  *inlineBudget      // the server's; nil: never write inline
 
 	wake    chan struct{}      // capacity 1: something to write
 	hb      chan time.Duration // the negotiated heartbeat, sent once tuned
@@ -33,8 +34,9 @@ type outbound struct {
 	err     atomic.Value       // first write error
 }
 
-func newOutbound() *outbound {
-	return &outbound{wake: make(chan struct{}, 1), hb: make(chan time.Duration, 1), done: make(chan struct{})}
+func newOutbound(budget *inlineBudget) *outbound {
+	return &outbound{wake: make(chan struct{}, 1), hb: make(chan time.Duration, 1), done: make(chan struct{}),
+		budget: budget}
 }
 
 func (o *outbound) signal() {
@@ -71,11 +73,34 @@ func (o *outbound) roomLocked(c *broker.Consumer) bool {
 // busy one keeps batching its writes in the writer.
 const inlineIdle = 200 * time.Microsecond
 
+// inlinePerMilli caps inline writes across the server. A goroutine that
+// delivers to many quiet connections (one publisher round-robin over a
+// thousand queues, each with its own consumer connection) would otherwise
+// make a system call per message itself and stop batching: past the cap,
+// deliveries go to the writers as usual. Latency matters at low rates,
+// which stay under it.
+const inlinePerMilli = 4
+
+// inlineBudget counts inline writes per millisecond. The window reset is
+// racy, so the cap is approximate, which is all it needs to be.
+type inlineBudget struct{ window, used atomic.Int64 }
+
+func (b *inlineBudget) take(now int64) bool {
+	if w := now / int64(time.Millisecond); b.window.Load() != w {
+		b.window.Store(w)
+		b.used.Store(0)
+	}
+	return b.used.Add(1) <= inlinePerMilli
+}
+
 // inlineLocked reports whether the frames just appended to an empty buffer
 // may be written inline (see inlineIdle). Called with mu held.
 func (o *outbound) inlineLocked(wasEmpty bool) bool {
-	return wasEmpty && !o.writing && !o.closing && o.nc != nil && len(o.waiters) == 0 &&
-		time.Now().UnixNano()-o.written.Load() > int64(inlineIdle)
+	if !wasEmpty || o.writing || o.closing || o.nc == nil || o.budget == nil || len(o.waiters) > 0 {
+		return false
+	}
+	now := time.Now().UnixNano()
+	return now-o.written.Load() > int64(inlineIdle) && o.budget.take(now)
 }
 
 // writeInline writes the buffer on the calling goroutine. Called with mu

@@ -257,3 +257,57 @@ func TestRawHeartbeatsKeepAlive(t *testing.T) {
 	}
 	c.expectAlive()
 }
+
+// A client that only publishes (no confirms, so the broker has nothing
+// else to say) still gets the broker's heartbeats, and one that holds an
+// unacknowledged delivery past the periodic checks stays connected: the
+// reader's read deadline, used as a wake-up, must not break reading.
+func TestRawHeartbeatsToBusyPublisher(t *testing.T) {
+	t.Parallel()
+	b := start(t)
+	c := rawDial(t, b)
+	tune := c.startHandshake()
+	c.sendMethod(0, &wire.ConnectionTuneOk{ChannelMax: tune.ChannelMax, FrameMax: tune.FrameMax, Heartbeat: 1})
+	c.sendMethod(0, &wire.ConnectionOpen{VirtualHost: "/"})
+	expectMethod[*wire.ConnectionOpenOk](c, 0)
+	c.sendMethod(1, &wire.ChannelOpen{})
+	expectMethod[*wire.ChannelOpenOk](c, 1)
+	c.sendMethod(1, &wire.QueueDeclare{Queue: "hb-busy", Exclusive: true})
+	expectMethod[*wire.QueueDeclareOk](c, 1)
+	c.sendMethod(1, &wire.BasicConsume{Queue: "hb-busy", ConsumerTag: "c"})
+	expectMethod[*wire.BasicConsumeOk](c, 1)
+	props := (&wire.Properties{}).Append(nil)
+	publish := func() {
+		var m []byte
+		m = wire.AppendMethodFrame(m, 1, &wire.BasicPublish{RoutingKey: "nowhere"})
+		m = wire.AppendHeaderFrame(m, 1, wire.ClassBasic, 2, props)
+		m = wire.AppendBodyFrames(m, 1, []byte("hi"), 0)
+		c.mustSend(m)
+	}
+	// One delivery, never acknowledged: the connection now has periodic
+	// consumer-timeout checks as well.
+	var m []byte
+	m = wire.AppendMethodFrame(m, 1, &wire.BasicPublish{RoutingKey: "hb-busy"})
+	m = wire.AppendHeaderFrame(m, 1, wire.ClassBasic, 2, props)
+	m = wire.AppendBodyFrames(m, 1, []byte("hi"), 0)
+	c.mustSend(m)
+	heartbeats := 0
+	deadline := time.Now().Add(3500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		publish() // unroutable, not mandatory: the broker answers nothing
+		f, err := c.nextFrame(100 * time.Millisecond)
+		if err != nil {
+			if rawIsClosed(err) {
+				t.Fatalf("connection closed after %d heartbeats", heartbeats)
+			}
+			continue // no frame within 100 ms
+		}
+		if f.Type == wire.FrameHeartbeat {
+			heartbeats++
+		}
+	}
+	if heartbeats < 3 {
+		t.Fatalf("%d heartbeats from the broker in 3.5 s at heartbeat=1, want at least 3", heartbeats)
+	}
+	c.expectAlive()
+}

@@ -162,6 +162,13 @@ func (fr *FrameReader) eofError(err error) error {
 	return err
 }
 
+// isTimeout reports a deadline error (net.Error's Timeout, without
+// importing net here).
+func isTimeout(err error) bool {
+	t, ok := err.(interface{ Timeout() bool })
+	return ok && t.Timeout()
+}
+
 // fill makes at least n bytes buffered. When the buffer is too small it
 // grows by doubling, and only once it is full of received data, so memory
 // tracks what the peer really sent rather than what it claimed it would.
@@ -201,6 +208,11 @@ func (fr *FrameReader) fill(n int) error {
 		}
 		fr.w += m
 		switch {
+		case isTimeout(err):
+			// A read deadline is the caller's periodic wake-up, not the
+			// end of the stream: report it, keep what is buffered, and
+			// read on at the next call.
+			return err
 		case err != nil:
 			fr.err = err
 		case m == 0:

@@ -386,3 +386,72 @@ func TestFrameBuffered(t *testing.T) {
 		t.Fatal("FrameBuffered at the end of the stream")
 	}
 }
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string { return "i/o timeout" }
+func (timeoutErr) Timeout() bool { return true }
+
+// chunkReader returns its chunks one per Read, a timeout for a nil chunk.
+type chunkReader struct{ chunks [][]byte }
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.chunks) == 0 {
+		return 0, io.EOF
+	}
+	c := r.chunks[0]
+	if c == nil {
+		r.chunks = r.chunks[1:]
+		return 0, timeoutErr{}
+	}
+	n := copy(p, c)
+	if n == len(c) {
+		r.chunks = r.chunks[1:]
+	} else {
+		r.chunks[0] = c[n:]
+	}
+	return n, nil
+}
+
+// A read deadline firing (a timeout) is reported but not sticky: the
+// connection uses it as a periodic wake-up, and the frames that arrive
+// afterwards, including one split around the timeout, are still read.
+func TestFrameReaderTimeoutNotSticky(t *testing.T) {
+	stream, frames := testStream()
+	first := AppendHeartbeat(nil)
+	all := append(append([]byte{}, first...), stream...)
+	cut := len(first) + 5 // inside the second frame's header
+	r := &chunkReader{chunks: [][]byte{nil, all[:cut], nil, nil, all[cut:]}}
+	fr := NewFrameReader(r, 64)
+	var got []Frame
+	timeouts := 0
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			if isTimeout(err) {
+				if timeouts++; timeouts > 10 {
+					t.Fatal("the timeout is sticky: every read fails")
+				}
+				continue
+			}
+			if err != io.EOF {
+				t.Fatalf("after %d frames: %v", len(got), err)
+			}
+			break
+		}
+		f.Payload = bytes.Clone(f.Payload)
+		got = append(got, f)
+	}
+	if timeouts != 3 {
+		t.Errorf("%d timeouts reported, want 3", timeouts)
+	}
+	want := append([]Frame{{Type: FrameHeartbeat, Payload: []byte{}}}, frames...)
+	if len(got) != len(want) {
+		t.Fatalf("%d frames, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Type != want[i].Type || got[i].Channel != want[i].Channel || !bytes.Equal(got[i].Payload, want[i].Payload) {
+			t.Fatalf("frame %d differs", i)
+		}
+	}
+}
