@@ -54,10 +54,24 @@ args_for() {
   esac
 }
 
+# sample_rss PID FILE: writes the peak RSS of PID seen so far into FILE
+# every 0.5 s, until FILE.stop exists (the broker's memory under load, not
+# after the clients have gone).
+sample_rss() {
+  local peak=0 v
+  while [ ! -e "$2.stop" ]; do
+    v=$(rss_of "$1"); v=${v:-0}
+    if [ "$v" -gt "$peak" ]; then peak=$v; echo "$peak" >"$2"; fi
+    sleep 0.5
+  done
+}
+
 run_one() { # broker url scenario round
   local b=$1 url=$2 s=$3 r=$4
   local f="$out/$s-$b-$r.json" pid=$wpid
   if [ "$b" = rabbitmq ]; then pid=$(rmq_pid); fi
+  sample_rss "$pid" "$f.rss" &
+  local sampler=$!
   if [ "$s" = g ]; then
     # Drain: fill a durable queue with 200,000 persistent 256-byte messages,
     # then time one consumer emptying it.
@@ -66,7 +80,7 @@ run_one() { # broker url scenario round
   else
     $perf --uri "$url" $(args_for "$s") --json >"$f" 2>"$out/$s-$b-$r.err" || true
   fi
-  echo "$(rss_of "$pid")" >"$f.rss"
+  touch "$f.rss.stop"; wait "$sampler" 2>/dev/null || true
 }
 
 for r in $(seq 1 "$ROUNDS"); do
@@ -78,8 +92,12 @@ done
 
 # The ceiling for (a) and (b): the same bytes relayed between two loopback
 # TCP connections with no broker logic (bench/ceiling).
-go run ./bench/ceiling -size 16 -seconds "$SECONDS_PER" > "$out/ceiling-16.txt"
-go run ./bench/ceiling -size 1024 -seconds "$SECONDS_PER" > "$out/ceiling-1024.txt"
+# Both ways of writing: one write per message (as most AMQP clients
+# publish) and batched (as warren perf's own client publishes).
+for size in 16 1024; do
+  go run ./bench/ceiling -size $size -seconds "$SECONDS_PER" > "$out/ceiling-$size.txt"
+  go run ./bench/ceiling -size $size -seconds "$SECONDS_PER" -batch > "$out/ceiling-$size-batch.txt"
+done
 
 rmq_version=$(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo unknown)
 python3 bench/summarize.py "$out" "$ROUNDS" "$SCENARIOS" "$rmq_version" > "$out/table.md"

@@ -92,7 +92,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		id:       id,
 		log:      s.cfg.Logger.With("conn", id, "peer", nc.RemoteAddr().String()),
 		fr:       wire.NewFrameReader(nc, readBufferStart),
-		out:      newOutbound(&s.inline),
+		out:      newOutbound(),
 		channels: make(map[uint16]*channel),
 		frameMax: wire.FrameMinSize,
 		forcedCh: make(chan struct{}),

@@ -159,20 +159,13 @@ func (ch *channel) Deliver(c *broker.Consumer, d broker.Delivery) bool {
 	m := &ch.deliverScratch
 	*m = wire.BasicDeliver{ConsumerTag: cs.tag, DeliveryTag: tag, Redelivered: d.Redelivered,
 		Exchange: d.Msg.Exchange, RoutingKey: d.Msg.RoutingKey}
-	wasEmpty := len(o.buf) == 0
 	o.buf = appendContent(o.buf, ch.id, m, deliveryProps(d), d.Msg.Body, ch.conn.frameMax)
+	o.mu.Unlock()
+	o.signal()
 	if !cs.noAck {
-		// Recorded before the delivery can reach the client (the inline
-		// write below), so an ack never finds its tag missing.
 		cs.unacked++
 		ch.unacked.push(pendingDelivery{tag: tag, d: d, consumer: cs, at: ch.conn.srv.clock.Load() / 1e6})
 		ch.conn.unacked.Add(1)
-	}
-	if o.inlineLocked(wasEmpty) {
-		o.writeInline()
-	} else {
-		o.mu.Unlock()
-		o.signal()
 	}
 	return true
 }

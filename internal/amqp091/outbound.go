@@ -23,9 +23,6 @@ type outbound struct {
 	buf     []byte             // guarded by mu
 	waiters []*broker.Consumer // guarded by mu: consumers refused for lack of room
 	closing bool               // guarded by mu: drain, then stop
-	writing bool               // guarded by mu: a write is on the wire (writer or inline)
-	nc      net.Conn           // set once by run, before any delivery
-	budget  *inlineBudget      // the server's; nil: never write inline
 
 	wake    chan struct{}      // capacity 1: something to write
 	hb      chan time.Duration // the negotiated heartbeat, sent once tuned
@@ -34,9 +31,8 @@ type outbound struct {
 	err     atomic.Value       // first write error
 }
 
-func newOutbound(budget *inlineBudget) *outbound {
-	return &outbound{wake: make(chan struct{}, 1), hb: make(chan time.Duration, 1), done: make(chan struct{}),
-		budget: budget}
+func newOutbound() *outbound {
+	return &outbound{wake: make(chan struct{}, 1), hb: make(chan time.Duration, 1), done: make(chan struct{})}
 }
 
 func (o *outbound) signal() {
@@ -66,73 +62,6 @@ func (o *outbound) roomLocked(c *broker.Consumer) bool {
 	return false
 }
 
-// inlineIdle is how long a connection must have been quiet for a delivery
-// to be written by the delivering goroutine itself rather than by waking
-// the writer: on a quiet connection that saves a goroutine wake-up (tens
-// of microseconds of latency on a loaded or virtualised machine), while a
-// busy one keeps batching its writes in the writer.
-const inlineIdle = 200 * time.Microsecond
-
-// inlinePerMilli caps inline writes across the server. A goroutine that
-// delivers to many quiet connections (one publisher round-robin over a
-// thousand queues, each with its own consumer connection) would otherwise
-// make a system call per message itself and stop batching: past the cap,
-// deliveries go to the writers as usual. Latency matters at low rates,
-// which stay under it.
-const inlinePerMilli = 4
-
-// inlineBudget counts inline writes per millisecond. The window reset is
-// racy, so the cap is approximate, which is all it needs to be.
-type inlineBudget struct{ window, used atomic.Int64 }
-
-func (b *inlineBudget) take(now int64) bool {
-	if w := now / int64(time.Millisecond); b.window.Load() != w {
-		b.window.Store(w)
-		b.used.Store(0)
-	}
-	return b.used.Add(1) <= inlinePerMilli
-}
-
-// inlineLocked reports whether the frames just appended to an empty buffer
-// may be written inline (see inlineIdle). Called with mu held.
-func (o *outbound) inlineLocked(wasEmpty bool) bool {
-	if !wasEmpty || o.writing || o.closing || o.nc == nil || o.budget == nil || len(o.waiters) > 0 {
-		return false
-	}
-	now := time.Now().UnixNano()
-	return now-o.written.Load() > int64(inlineIdle) && o.budget.take(now)
-}
-
-// writeInline writes the buffer on the calling goroutine. Called with mu
-// held, after inlineLocked said yes; returns with mu released.
-func (o *outbound) writeInline() {
-	buf := o.buf
-	o.buf = nil
-	o.writing = true
-	o.mu.Unlock()
-	_, err := o.nc.Write(buf)
-	o.written.Store(time.Now().UnixNano())
-	o.mu.Lock()
-	o.writing = false
-	if err != nil {
-		o.err.Store(err)
-		o.closing = true
-		o.buf = nil
-		o.mu.Unlock()
-		_ = o.nc.Close()
-		o.signal() // the writer sees closing and exits
-		return
-	}
-	more := len(o.buf) > 0 || len(o.waiters) > 0 || o.closing
-	if o.buf == nil && cap(buf) <= outboundLimit {
-		o.buf = buf[:0]
-	}
-	o.mu.Unlock()
-	if more {
-		o.signal()
-	}
-}
-
 // run is the writer goroutine: it writes whatever is pending, sends
 // heartbeats when the connection has been quiet, and exits once closing
 // is set and the buffer is drained, or on a write error.
@@ -152,9 +81,6 @@ func (o *outbound) run(nc net.Conn) {
 	var spare []byte
 	var resume []*broker.Consumer
 	o.written.Store(time.Now().UnixNano())
-	o.mu.Lock()
-	o.nc = nc
-	o.mu.Unlock()
 	for {
 		select {
 		case <-o.wake:
@@ -172,15 +98,8 @@ func (o *outbound) run(nc net.Conn) {
 			continue
 		}
 		o.mu.Lock()
-		if o.writing {
-			// An inline write is on the wire; it signals again when done
-			// if anything is left.
-			o.mu.Unlock()
-			continue
-		}
 		buf := o.buf
 		o.buf = spare[:0]
-		o.writing = len(buf) > 0
 		resume, o.waiters = o.waiters, resume[:0]
 		closing := o.closing
 		o.mu.Unlock()
@@ -201,9 +120,6 @@ func (o *outbound) run(nc net.Conn) {
 				return
 			}
 			o.written.Store(time.Now().UnixNano())
-			o.mu.Lock()
-			o.writing = false
-			o.mu.Unlock()
 		}
 		if cap(buf) > 4*outboundLimit {
 			buf = nil // do not keep a buffer grown for one huge message

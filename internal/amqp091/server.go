@@ -92,9 +92,6 @@ type Server struct {
 	// second.
 	clock     atomic.Int64
 	stopClock chan struct{}
-	// inline caps deliveries written by the delivering goroutine (see
-	// outbound.inlineLocked) across the whole server.
-	inline inlineBudget
 	// infos holds each open connection's published snapshot (*conn →
 	// *connInfo) for the management API; see info.go.
 	infos sync.Map
