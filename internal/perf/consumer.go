@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warrenmq/warren/internal/perf/amqpc"
@@ -33,6 +34,13 @@ type consumer struct {
 	finishOnce sync.Once
 	finished   chan struct{} // --cmessages reached, or an ack failed
 	cancelled  chan string   // consumer tags the broker cancelled
+
+	// ended is set when run returns (the run is over for this consumer):
+	// deliveries still arriving before the connection closes are not
+	// counted, and a consumer-rate wait is cut short (ctx).
+	ended  atomic.Bool
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // newConsumer sets the channel up and registers the consumers; it returns
@@ -46,6 +54,7 @@ func (r *runner) newConsumer(conn *amqpc.Conn, id, g int) (*consumer, error) {
 		return nil, opError(name+": opening a channel", err)
 	}
 	k := &consumer{r: r, name: name, ch: ch, finished: make(chan struct{}), cancelled: make(chan string, 1)}
+	k.ctx, k.cancel = context.WithCancel(context.Background())
 	if c.ConsumerRate > 0 {
 		k.pacer = NewPacer(Schedule{Constant: c.ConsumerRate}, time.Now())
 	}
@@ -91,8 +100,8 @@ func (r *runner) newConsumer(conn *amqpc.Conn, id, g int) (*consumer, error) {
 
 // deliver handles one delivery on the reader goroutine.
 func (k *consumer) deliver(d *amqpc.Delivery) {
-	if k.stopped {
-		return // past --cmessages: left unacknowledged, for others after the cancel
+	if k.stopped || k.ended.Load() {
+		return // past --cmessages or the end: left unacknowledged, for others
 	}
 	c, st := k.r.c, k.r.st
 	now := time.Now().UnixNano()
@@ -116,7 +125,7 @@ func (k *consumer) deliver(d *amqpc.Delivery) {
 		return
 	}
 	if k.pacer != nil {
-		k.pacer.Wait(context.Background())
+		k.pacer.Wait(k.ctx)
 	}
 }
 
@@ -128,6 +137,10 @@ func (k *consumer) stop() {
 // run waits until ctx is done, --cmessages are received, or the channel
 // ends; the deliveries themselves are handled by deliver.
 func (k *consumer) run(ctx context.Context) error {
+	defer func() {
+		k.ended.Store(true)
+		k.cancel()
+	}()
 	select {
 	case <-ctx.Done():
 		return nil
