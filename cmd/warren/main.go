@@ -103,7 +103,9 @@ func server(args []string, getenv func(string) string, stderr io.Writer) int {
 	// lower GOGC trades little CPU for a much smaller heap; and the heap is
 	// capped at the memory alarm's watermark, so the collector works
 	// harder before publishers have to be blocked.
-	debug.SetGCPercent(50)
+	if getenv("GOGC") == "" { // an operator's GOGC wins
+		debug.SetGCPercent(50)
+	}
 	if wm := srv.MemoryHighWatermarkBytes(); wm > 0 {
 		debug.SetMemoryLimit(wm)
 	}
