@@ -261,6 +261,15 @@ func (e *entry) delivery(q *Queue, level int) Delivery {
 		pos: e.pos, stored: e.stored, level: uint8(level), expires: e.expires}
 }
 
+// markDeliveredLocked tells the queue's log that a stored message went to
+// a client, so that after a clean restart the messages never delivered
+// come back with redelivered=false (see store.Log.MarkDelivered).
+func (q *Queue) markDeliveredLocked(e *entry) {
+	if e.stored && q.log != nil {
+		q.log.MarkDelivered(e.pos)
+	}
+}
+
 // dispatchLocked hands ready messages to consumers with credit, highest
 // consumer priority first and round-robin among equals, until either runs
 // out.
@@ -285,6 +294,7 @@ func (q *Queue) dispatchLocked() {
 			continue
 		}
 		c.blocked.Store(false)
+		q.markDeliveredLocked(&e)
 		q.takeLocked(lvl, c.noAck)
 	}
 }
@@ -413,6 +423,7 @@ func (q *Queue) Get(noAck bool) (d Delivery, ok bool, remaining int) {
 	if ok {
 		e = q.takeLocked(lvl, noAck)
 		d = e.delivery(q, lvl)
+		q.markDeliveredLocked(&e)
 		remaining = q.readyLenLocked()
 	}
 	dead := q.takeDeadLocked()

@@ -103,9 +103,11 @@ func (q *Queue) removeLogLocked() {
 }
 
 // RecoverMessages loads a restored durable queue's persistent messages
-// from its log. Every recovered message is marked redelivered: the log
-// does not record which ones had been delivered before the restart, and
-// the flag only promises "may have been delivered before".
+// from its log. As in RabbitMQ, a message is redelivered when it may have
+// been delivered before the restart: after a clean shutdown, those up to
+// the furthest one delivered (the log's delivered mark); after a crash,
+// which leaves no mark, all of them, since the flag must not claim a
+// first delivery that may not be one.
 func (q *Queue) RecoverMessages() (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -128,7 +130,11 @@ func (q *Queue) RecoverMessages() (int, error) {
 		}
 		lvl := &q.levels[li]
 		lvl.nextSeq++
-		lvl.pushCold(lvl.nextSeq, coldEntry{pos: p, meta: uint32(len(r.Body))&coldSizeMask | coldRedelivered})
+		meta := uint32(len(r.Body)) & coldSizeMask
+		if l.Delivered(p) {
+			meta |= coldRedelivered
+		}
+		lvl.pushCold(lvl.nextSeq, coldEntry{pos: p, meta: meta})
 		if exp := q.expiryOf(&m, r.Timestamp); exp != 0 {
 			q.expiries.push(expiry{at: exp, seq: lvl.nextSeq, level: uint8(li)})
 			q.scheduleLocked(max(exp, now))

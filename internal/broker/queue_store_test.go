@@ -100,8 +100,10 @@ func TestQueueRecoverMessages(t *testing.T) {
 		if !ok {
 			break
 		}
-		if !d.Redelivered {
-			t.Error("recovered message not marked redelivered")
+		// Never delivered before a clean shutdown: a first delivery, as
+		// RabbitMQ reports it (messages 0 and 1 were the delivered ones).
+		if d.Redelivered {
+			t.Error("a message never delivered came back marked redelivered")
 		}
 		got = append(got, d.Msg.Body...)
 	}

@@ -40,6 +40,12 @@ type Log struct {
 	ackSegs  []*segment    // segments with buffered ack entries
 	tick     uint64        // clock for least-recently-used handles
 	open     int           // open handles
+
+	// delivered is the furthest position delivered in this run (packed
+	// Pos, see delivered.go); openMark the one the last clean run left.
+	delivered   atomic.Uint64
+	openMark    Pos
+	hasOpenMark bool
 }
 
 func openLog(s *Store, name string) (*Log, error) {
@@ -67,6 +73,9 @@ func openLog(s *Store, name string) (*Log, error) {
 		}
 	}
 	l.needRecover = len(segs)+len(acks) > 0
+	if err := l.readDeliveredMark(); err != nil {
+		return nil, fmt.Errorf("store: open log %q: %w", name, err)
+	}
 	return l, nil
 }
 
@@ -320,6 +329,9 @@ func (l *Log) Close() error {
 	l.mu.Lock()
 	err = l.settle(items, err)
 	l.closeFiles()
+	if err == nil {
+		err = l.writeDeliveredMark()
+	}
 	l.mu.Unlock()
 	l.s.forget(l)
 	l.s.runSettled(waiters, err)

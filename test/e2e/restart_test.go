@@ -199,3 +199,56 @@ func TestDefinitionsFileAtBoot(t *testing.T) {
 		t.Fatalf("boot-q has %d messages", q.Messages)
 	}
 }
+
+// After a clean restart, messages that were delivered before (here: two
+// consumed and never acknowledged) come back redelivered, and those never
+// delivered come back as first deliveries, as RabbitMQ reports them.
+func TestRedeliveredFlagAfterRestart(t *testing.T) {
+	if external() {
+		t.Skip("restarts an embedded broker")
+	}
+	dir := t.TempDir()
+	url, stop := startAt(t, dir)
+	conn, err := amqp.Dial(url)
+	must(t, err)
+	ch, err := conn.Channel()
+	must(t, err)
+	_, err = ch.QueueDeclare("rq", true, false, false, false, nil)
+	must(t, err)
+	must(t, ch.Confirm(false))
+	ctx := context.Background()
+	for i := range 6 {
+		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", "rq", false, false,
+			amqp.Publishing{DeliveryMode: amqp.Persistent, Body: []byte(fmt.Sprint(i))})
+		must(t, err)
+		if ok, err := dc.WaitContext(ctx); !ok || err != nil {
+			t.Fatalf("confirm %d: %v %v", i, ok, err)
+		}
+	}
+	for range 2 {
+		if _, ok, err := ch.Get("rq", false); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	conn.Close() // the two go back to the queue, unacknowledged
+	stop()
+
+	url, _ = startAt(t, dir)
+	conn, err = amqp.Dial(url)
+	must(t, err)
+	defer conn.Close()
+	ch, err = conn.Channel()
+	must(t, err)
+	for i := range 6 {
+		d, ok, err := ch.Get("rq", true)
+		if !ok || err != nil {
+			t.Fatalf("message %d: %v %v", i, ok, err)
+		}
+		if string(d.Body) != fmt.Sprint(i) {
+			t.Fatalf("message %d: body %q", i, d.Body)
+		}
+		if want := i < 2; d.Redelivered != want {
+			t.Errorf("message %d: redelivered %v, want %v", i, d.Redelivered, want)
+		}
+	}
+}
