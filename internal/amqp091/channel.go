@@ -25,7 +25,9 @@ type channel struct {
 	reply *replyConsumer
 
 	// Publishing.
-	pub          *publishState // non-nil between basic.publish and the last body frame
+	pub          *publishState     // non-nil between basic.publish and the last body frame
+	pubState     publishState      // what pub points to: reused, one allocation less per message
+	pubMethod    wire.BasicPublish // decoded into by the fast path (frames.go), strings reused
 	confirm      bool
 	publishSeq   uint64     // last confirm sequence number assigned
 	confirms     *confirmer // non-nil in confirm mode

@@ -27,6 +27,18 @@ func (c *conn) frame(f wire.Frame) error {
 		}
 		return nil
 	case wire.FrameMethod:
+		if f.Channel != 0 && c.state == stateRunning {
+			// basic.publish, the one method sent per message, decodes
+			// into the channel's reused struct without allocating.
+			if ch := c.channels[f.Channel]; ch != nil {
+				if ok, err := wire.DecodeBasicPublishInto(f.Payload, &ch.pubMethod); ok {
+					if err != nil {
+						return decodeError(err)
+					}
+					return c.publishMethod(ch, &ch.pubMethod)
+				}
+			}
+		}
 		m, err := wire.DecodeMethod(f.Payload)
 		if err != nil {
 			return decodeError(err)
@@ -44,11 +56,9 @@ func (c *conn) frame(f wire.Frame) error {
 		if m.ClassID() == wire.ClassConnection {
 			return newErr(wire.CommandInvalid, "connection method %s on channel %d", m.Name(), f.Channel).on(m)
 		}
-		if _, ok := m.(*wire.BasicPublish); ok && c.cfg().Alarms != nil {
-			if cleared, rs := c.cfg().Alarms.Active(); cleared != nil {
-				if err := c.blockUntil(cleared, rs); err != nil {
-					return err
-				}
+		if _, ok := m.(*wire.BasicPublish); ok {
+			if err := c.waitAlarms(); err != nil {
+				return err
 			}
 		}
 		ch := c.channels[f.Channel]
@@ -73,6 +83,27 @@ func (c *conn) frame(f wire.Frame) error {
 		return c.wrap(ch, ch.content(f))
 	}
 	return newErr(wire.FrameError, "unknown frame type %d", f.Type)
+}
+
+// publishMethod handles a basic.publish on an open channel: a publisher
+// waits here while a resource alarm is raised.
+func (c *conn) publishMethod(ch *channel, m *wire.BasicPublish) error {
+	panicHook(m)
+	if err := c.waitAlarms(); err != nil {
+		return err
+	}
+	return c.wrap(ch, ch.method(m))
+}
+
+// waitAlarms blocks the connection while a resource alarm is raised.
+func (c *conn) waitAlarms() error {
+	if c.cfg().Alarms == nil {
+		return nil
+	}
+	if cleared, rs := c.cfg().Alarms.Active(); cleared != nil {
+		return c.blockUntil(cleared, rs)
+	}
+	return nil
 }
 
 func (c *conn) wrap(ch *channel, err error) error {

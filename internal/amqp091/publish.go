@@ -31,7 +31,8 @@ func (ch *channel) basicPublish(m *wire.BasicPublish) error {
 	if err := ch.checkPublish(m); err != nil {
 		return err
 	}
-	ch.pub = &publishState{method: *m}
+	ch.pubState = publishState{method: *m}
+	ch.pub = &ch.pubState
 	return nil
 }
 

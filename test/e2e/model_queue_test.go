@@ -184,6 +184,11 @@ func TestModelQueueExclusive(t *testing.T) {
 	mQueue(t, b, och, name, false, false, true, nil)
 	must(t, och.QueueBind(name, "k", "amq.direct", false, nil))
 	mPub(t, och, "", name, "m")
+	// A synchronous method after it on the same channel: the publish is
+	// processed before the other connection's below (order across
+	// connections is otherwise not defined).
+	_, err := och.QueueDeclarePassive(name, false, false, true, false, nil)
+	must(t, err)
 
 	other := b.dial(t)
 	ops := []struct {

@@ -138,3 +138,30 @@ func FuzzProperties(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeBasicPublishInto: the allocation-free decoder agrees with
+// DecodeMethod on every input, whatever was decoded into m before.
+func FuzzDecodeBasicPublishInto(f *testing.F) {
+	f.Add((&BasicPublish{Exchange: "amq.topic", RoutingKey: "a.b", Mandatory: true}).Append(nil), "amq.topic", "a.b")
+	f.Add((&BasicPublish{RoutingKey: "q"}).Append(nil), "x", "q")
+	f.Add([]byte{0, 60, 0, 40, 0}, "", "")
+	f.Add((&BasicAck{DeliveryTag: 1}).Append(nil), "", "")
+	f.Fuzz(func(t *testing.T, payload []byte, prevEx, prevRK string) {
+		m := BasicPublish{Exchange: prevEx, RoutingKey: prevRK}
+		ok, err := DecodeBasicPublishInto(payload, &m)
+		want, werr := DecodeMethod(payload)
+		wp, isPublish := want.(*BasicPublish)
+		if !ok {
+			if isPublish {
+				t.Fatalf("not recognised as basic.publish: % x", payload)
+			}
+			return
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("errors differ: %v / %v", err, werr)
+		}
+		if err == nil && (!isPublish || *wp != m) {
+			t.Fatalf("decoded %+v, DecodeMethod %+v", m, want)
+		}
+	})
+}
