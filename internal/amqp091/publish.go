@@ -88,11 +88,17 @@ func (ch *channel) content(f wire.Frame) error {
 		}
 		p.gotHeader = true
 		p.bodySize = size
-		p.props = append([]byte(nil), props...)
+		// One allocation for the properties and the body: they live and
+		// die together with the message. The properties are capped so
+		// nothing appended to them can run into the body.
+		n := len(props)
+		buf := make([]byte, n, n+int(min(size, initialBodyCap)))
+		copy(buf, props)
+		p.props = buf[:n:n]
 		if size == 0 {
 			return ch.finishPublish()
 		}
-		p.body = make([]byte, 0, min(size, initialBodyCap))
+		p.body = buf[n:n]
 		return nil
 	}
 	if !p.gotHeader {
