@@ -383,7 +383,9 @@ func (c *conn) armDeadline() {
 	var d time.Time
 	now := c.srv.now()
 	if c.heartbeat > 0 {
-		d = now.Add(2 * c.heartbeat)
+		// From the last frame, not from now: re-arming after a periodic
+		// wake-up must not push the dead-peer deadline further out.
+		d = c.lastFrame.Add(2 * c.heartbeat)
 	}
 	if c.unacked.Load() > 0 {
 		if t := now.Add(tickInterval); d.IsZero() || t.Before(d) {
