@@ -3,6 +3,7 @@ package amqpc_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/warrenmq/warren"
 	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/perf/amqpc"
+	"github.com/warrenmq/warren/internal/testcert"
 )
 
 // brokerURI is an embedded Warren on a loopback port, or the broker named
@@ -373,5 +375,64 @@ func TestBrokerClosesConnection(t *testing.T) {
 	<-ch.Done()
 	if e := ch.Err(); e == nil || e.Code != amqp.ConnectionForced {
 		t.Fatalf("channel err %v, want the connection's 320", e)
+	}
+}
+
+// amqps: the TLS handshake with the CA from the URI's cacertfile, then
+// the same protocol; a server certificate the CA did not sign is refused.
+func TestTLS(t *testing.T) {
+	if os.Getenv("AMQPC_TEST_URL") != "" {
+		t.Skip("needs the embedded broker")
+	}
+	dir := t.TempDir()
+	cert, key := dir+"/cert.pem", dir+"/key.pem"
+	testcert.WriteSelfSigned(t, cert, key, "amqpc-test")
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := warren.New(warren.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{pair}}))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	uri := fmt.Sprintf("amqps://guest:guest@%s/?cacertfile=%s", l.Addr(), cert)
+	c := dial(t, uri, amqpc.Config{})
+	ch := channel(t, c)
+	q, err := ch.QueueDeclare("", false, true, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	ch.SetHandlers(amqpc.Handlers{Deliver: func(d *amqpc.Delivery) { got <- string(d.Body) }})
+	if err := ch.Consume(q, "", true, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.Publish("", q, false, nil, []byte("over tls")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-got:
+		if b != "over tls" {
+			t.Fatalf("got %q", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no delivery over TLS")
+	}
+	// Without the CA the certificate is unknown: the handshake fails.
+	if _, err := amqpc.Dial(fmt.Sprintf("amqps://guest:guest@%s/", l.Addr()), amqpc.Config{ConnectTimeout: 2 * time.Second}); err == nil {
+		t.Fatal("a certificate from an unknown CA was accepted")
 	}
 }
