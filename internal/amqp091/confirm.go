@@ -1,6 +1,7 @@
 package amqp091
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/warrenmq/warren/internal/amqp091/wire"
@@ -16,8 +17,10 @@ import (
 // drained its input it registers one barrier covering every publish since
 // the last one, and asks each touched log for a group-commit sync. When a
 // barrier's syncs have all completed (on the store's committer goroutine)
-// the publishes it covers are safe. Acks go out in publish order, as one
-// multiple=true ack for the longest safe prefix.
+// the publishes it covers are safe. Confirms go out in publish order, as
+// RabbitMQ sends them and as clients (amqplib's confirm channel, for one)
+// expect: a multiple=true ack for the safe tags up to each nack, the
+// nack, and so on; a nack waits until every tag below it is settled.
 type confirmer struct {
 	ch *channel
 
@@ -27,7 +30,6 @@ type confirmer struct {
 	barriers  []*barrier      // guarded by mu: in registration order
 	nacks     []uint64        // guarded by mu: seqs to nack, not yet sent
 	ackSent   uint64          // guarded by mu: highest seq settled towards the client
-	nacked    map[uint64]bool // guarded by mu: nacked seqs above ackSent
 
 	// Reader-only: logs touched since the last barrier.
 	touched []*store.Log
@@ -132,57 +134,51 @@ func (c *confirmer) synced(b *barrier, err error) {
 	c.flush()
 }
 
-// flush sends nacks, then one ack for the longest safe prefix.
+// flush sends, in tag order, the confirms for every publish now settled:
+// acks (multiple=true over runs) up to each nack, the nack, and the acks
+// after it up to the safe frontier.
 func (c *confirmer) flush() {
 	c.mu.Lock()
 	frontier := c.published
 	if len(c.waiting) > 0 {
 		frontier = c.waiting[0] - 1
 	}
-	nacks := c.nacks
-	c.nacks = nil
+	var nacks []uint64
+	if len(c.nacks) > 0 {
+		slices.Sort(c.nacks)
+		keep := c.nacks[:0]
+		for _, s := range c.nacks {
+			if s <= frontier {
+				nacks = append(nacks, s)
+			} else {
+				keep = append(keep, s) // sent once the tags below are settled
+			}
+		}
+		c.nacks = keep
+	}
 	from := c.ackSent
 	if frontier > c.ackSent {
 		c.ackSent = frontier
 	}
-	// An ack must not name a tag that was nacked: ack the highest safe
-	// tag below the frontier instead (multiple covers the rest; tags the
-	// client already saw nacked are no longer outstanding to it).
-	for _, s := range nacks {
-		if s > from {
-			c.nacked[s] = true
-		}
-	}
-	top := frontier
-	for top > from && c.nacked[top] {
-		top--
-	}
-	for s := range c.nacked {
-		if s <= frontier {
-			delete(c.nacked, s)
-		}
-	}
-	frontier = top
 	c.mu.Unlock()
-	if frontier > from {
-		acked := frontier - from
-		for _, s := range nacks {
-			if s > from && s <= frontier && acked > 0 {
-				acked--
-			}
-		}
-		c.ch.conn.srv.confirmed.Add(acked)
-	}
-	if len(nacks) == 0 && frontier <= from {
+	if frontier <= from && len(nacks) == 0 {
 		return
+	}
+	if frontier > from {
+		c.ch.conn.srv.confirmed.Add(frontier - from - uint64(len(nacks)))
 	}
 	ch := c.ch
 	ch.conn.out.write(func(b []byte) []byte {
+		prev := from
 		for _, s := range nacks {
+			if s-1 > prev {
+				b = wire.AppendMethodFrame(b, ch.id, &wire.BasicAck{DeliveryTag: s - 1, Multiple: s-1-prev > 1})
+			}
 			b = wire.AppendMethodFrame(b, ch.id, &wire.BasicNack{DeliveryTag: s})
+			prev = s
 		}
-		if frontier > from {
-			b = wire.AppendMethodFrame(b, ch.id, &wire.BasicAck{DeliveryTag: frontier, Multiple: frontier-from > 1})
+		if frontier > prev {
+			b = wire.AppendMethodFrame(b, ch.id, &wire.BasicAck{DeliveryTag: frontier, Multiple: frontier-prev > 1})
 		}
 		return b
 	})

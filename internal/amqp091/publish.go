@@ -236,7 +236,7 @@ func (ch *channel) confirmSelect(m *wire.ConfirmSelect) error {
 		return newErr(wire.PreconditionFailed, "cannot switch from tx to confirm mode").on(m)
 	}
 	ch.confirm = true
-	ch.confirms = &confirmer{ch: ch, nacked: make(map[uint64]bool)}
+	ch.confirms = &confirmer{ch: ch}
 	if !m.Nowait {
 		ch.send(&wire.ConfirmSelectOk{})
 	}
