@@ -25,11 +25,11 @@ type confirmer struct {
 	ch *channel
 
 	mu        sync.Mutex
-	published uint64          // guarded by mu: highest seq assigned
-	waiting   []uint64        // guarded by mu: seqs awaiting a sync, ascending
-	barriers  []*barrier      // guarded by mu: in registration order
-	nacks     []uint64        // guarded by mu: seqs to nack, not yet sent
-	ackSent   uint64          // guarded by mu: highest seq settled towards the client
+	published uint64     // guarded by mu: highest seq assigned
+	waiting   []uint64   // guarded by mu: seqs awaiting a sync, ascending
+	barriers  []*barrier // guarded by mu: in registration order
+	nacks     []uint64   // guarded by mu: seqs to nack, not yet sent
+	ackSent   uint64     // guarded by mu: highest seq settled towards the client
 
 	// Reader-only: logs touched since the last barrier.
 	touched []*store.Log
