@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,6 +275,51 @@ func TestE2EBrokerShutdownMidRun(t *testing.T) {
 	r := runPerf(t, "--uri", "amqp://guest:guest@"+l.Addr().String()+"/", "-z", "20", "-r", "500")
 	t.Logf("took %v: %s", r.took, strings.TrimSpace(r.stderr))
 	if r.code != ExitFailed || !strings.Contains(r.stderr, "CONNECTION_FORCED (320)") || r.took > 5*time.Second {
+		t.Errorf("exit %d after %v", r.code, r.took)
+	}
+}
+
+// A connection that breaks without an AMQP close (here a proxy in front
+// of the broker drops every socket) ends the run at once, and says the
+// connection was lost rather than quoting a reply code nobody sent.
+func TestE2EConnectionLostMidRun(t *testing.T) {
+	_, addr := startBroker(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var mu sync.Mutex
+	var socks []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			socks = append(socks, c, b)
+			mu.Unlock()
+			go io.Copy(b, c)
+			go io.Copy(c, b)
+		}
+	}()
+	go func() {
+		time.Sleep(time.Second)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range socks {
+			s.Close()
+		}
+	}()
+	r := runPerf(t, "--uri", "amqp://guest:guest@"+l.Addr().String()+"/", "-z", "20", "-r", "500")
+	t.Logf("took %v: %s", r.took, strings.TrimSpace(r.stderr))
+	if r.code != ExitFailed || !strings.Contains(r.stderr, "connection to the broker was lost") || r.took > 5*time.Second {
 		t.Errorf("exit %d after %v", r.code, r.took)
 	}
 }

@@ -71,6 +71,11 @@ func closedError(what string, e *amqp.Error) error {
 	if e.Server {
 		return fmt.Errorf("%s closed by the broker: %s", what, describeAMQP(e))
 	}
+	if e.Code == amqp.FrameError {
+		// Not a reply from the broker: the socket ended or broke (the
+		// client libraries file that under 501).
+		return fmt.Errorf("%s closed: the connection to the broker was lost (%s)", what, e.Reason)
+	}
 	return fmt.Errorf("%s closed: %s", what, describeAMQP(e))
 }
 
