@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -15,28 +14,15 @@ import (
 	"time"
 
 	"github.com/warrenmq/warren"
+	"github.com/warrenmq/warren/internal/testbroker"
 )
 
 // startBroker runs an embedded Warren on a loopback port for the test and
 // returns its AMQP URI.
 func startBroker(t *testing.T) (uri, addr string) {
 	t.Helper()
-	srv, err := warren.New(warren.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	addr = l.Addr().String()
-	return fmt.Sprintf("amqp://guest:guest@%s/", addr), addr
+	_, addr = testbroker.Start(t, warren.Config{}, nil)
+	return testbroker.URI(addr), addr
 }
 
 type perfRun struct {
@@ -257,22 +243,17 @@ func TestE2EConsumerRate(t *testing.T) {
 
 // A broker that goes away mid-run ends the run at once, with the reason.
 func TestE2EBrokerShutdownMidRun(t *testing.T) {
-	srv, err := warren.New(warren.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
+	srv, addr := testbroker.Start(t, warren.Config{}, nil)
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		time.Sleep(time.Second)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 	}()
-	r := runPerf(t, "--uri", "amqp://guest:guest@"+l.Addr().String()+"/", "-z", "20", "-r", "500")
+	defer func() { <-stopped }() // before the cleanup's own Shutdown
+	r := runPerf(t, "--uri", testbroker.URI(addr), "-z", "20", "-r", "500")
 	t.Logf("took %v: %s", r.took, strings.TrimSpace(r.stderr))
 	if r.code != ExitFailed || !strings.Contains(r.stderr, "CONNECTION_FORCED (320)") || r.took > 5*time.Second {
 		t.Errorf("exit %d after %v", r.code, r.took)

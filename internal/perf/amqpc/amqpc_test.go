@@ -20,6 +20,7 @@ import (
 	"github.com/warrenmq/warren"
 	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/perf/amqpc"
+	"github.com/warrenmq/warren/internal/testbroker"
 	"github.com/warrenmq/warren/internal/testcert"
 )
 
@@ -31,21 +32,8 @@ func brokerURI(t *testing.T) string {
 	if u := os.Getenv("AMQPC_TEST_URL"); u != "" {
 		return u
 	}
-	srv, err := warren.New(warren.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return fmt.Sprintf("amqp://guest:guest@%s/", l.Addr())
+	_, addr := testbroker.Start(t, warren.Config{}, nil)
+	return testbroker.URI(addr)
 }
 
 func dial(t *testing.T, uri string, cfg amqpc.Config) *amqpc.Conn {
@@ -350,16 +338,8 @@ func TestBrokerClosesConnection(t *testing.T) {
 	if os.Getenv("AMQPC_TEST_URL") != "" {
 		t.Skip("needs the embedded broker")
 	}
-	srv, err := warren.New(warren.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	c := dial(t, fmt.Sprintf("amqp://guest:guest@%s/", l.Addr()), amqpc.Config{})
+	srv, addr := testbroker.Start(t, warren.Config{}, nil)
+	c := dial(t, testbroker.URI(addr), amqpc.Config{})
 	ch := channel(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -391,21 +371,10 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := warren.New(warren.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{pair}}))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
+	_, addr := testbroker.Start(t, warren.Config{}, func(l net.Listener) net.Listener {
+		return tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{pair}})
 	})
-	uri := fmt.Sprintf("amqps://guest:guest@%s/?cacertfile=%s", l.Addr(), cert)
+	uri := fmt.Sprintf("amqps://guest:guest@%s/?cacertfile=%s", addr, cert)
 	c := dial(t, uri, amqpc.Config{})
 	ch := channel(t, c)
 	q, err := ch.QueueDeclare("", false, true, true, nil)
@@ -432,7 +401,7 @@ func TestTLS(t *testing.T) {
 		t.Fatal("no delivery over TLS")
 	}
 	// Without the CA the certificate is unknown: the handshake fails.
-	if _, err := amqpc.Dial(fmt.Sprintf("amqps://guest:guest@%s/", l.Addr()), amqpc.Config{ConnectTimeout: 2 * time.Second}); err == nil {
+	if _, err := amqpc.Dial(fmt.Sprintf("amqps://guest:guest@%s/", addr), amqpc.Config{ConnectTimeout: 2 * time.Second}); err == nil {
 		t.Fatal("a certificate from an unknown CA was accepted")
 	}
 }
