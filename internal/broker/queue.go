@@ -261,12 +261,25 @@ func (e *entry) delivery(q *Queue, level int) Delivery {
 		pos: e.pos, stored: e.stored, level: uint8(level), expires: e.expires}
 }
 
-// markDeliveredLocked tells the queue's log that a stored message went to
-// a client, so that after a clean restart the messages never delivered
-// come back with redelivered=false (see store.Log.MarkDelivered).
-func (q *Queue) markDeliveredLocked(e *entry) {
-	if e.stored && q.log != nil {
-		q.log.MarkDelivered(e.pos)
+// deliveredMark collects the furthest stored position a batch of
+// deliveries handed to clients, for one store.Log.MarkDelivered per batch:
+// after a clean restart the messages never delivered come back with
+// redelivered=false.
+type deliveredMark struct {
+	pos store.Pos
+	set bool
+}
+
+func (m *deliveredMark) add(e *entry) {
+	if e.stored && (!m.set || m.pos.Before(e.pos)) {
+		m.pos, m.set = e.pos, true
+	}
+}
+
+// flushLocked passes the mark to the queue's log; q.mu is held.
+func (m *deliveredMark) flushLocked(q *Queue) {
+	if m.set && q.log != nil {
+		q.log.MarkDelivered(m.pos)
 	}
 }
 
@@ -275,6 +288,8 @@ func (q *Queue) markDeliveredLocked(e *entry) {
 // out.
 func (q *Queue) dispatchLocked() {
 	now := &lazyNow{b: q.vhost.broker}
+	var mark deliveredMark
+	defer mark.flushLocked(q)
 	for q.readyLenLocked() > 0 {
 		// Find the message first: choosing a consumer advances the
 		// round-robin cursor.
@@ -294,7 +309,7 @@ func (q *Queue) dispatchLocked() {
 			continue
 		}
 		c.blocked.Store(false)
-		q.markDeliveredLocked(&e)
+		mark.add(&e)
 		q.takeLocked(lvl, c.noAck)
 	}
 }
@@ -423,7 +438,9 @@ func (q *Queue) Get(noAck bool) (d Delivery, ok bool, remaining int) {
 	if ok {
 		e = q.takeLocked(lvl, noAck)
 		d = e.delivery(q, lvl)
-		q.markDeliveredLocked(&e)
+		var mark deliveredMark
+		mark.add(&e)
+		mark.flushLocked(q)
 		remaining = q.readyLenLocked()
 	}
 	dead := q.takeDeadLocked()

@@ -22,8 +22,12 @@ const deliveredFile = "delivered"
 
 func packPos(p Pos) uint64 { return uint64(p.Seg)<<32 | uint64(p.Off) }
 
-// MarkDelivered records that the record at p was delivered. It is cheap
-// (an atomic maximum) and may be called from any goroutine.
+// Before reports whether p was appended before o in the same log.
+func (p Pos) Before(o Pos) bool { return packPos(p) < packPos(o) }
+
+// MarkDelivered records that the record at p (and, for the mark, every
+// record before it) was delivered. It is an atomic maximum, safe from any
+// goroutine; callers delivering a batch call it once with the furthest.
 func (l *Log) MarkDelivered(p Pos) {
 	v := packPos(p)
 	for {
