@@ -21,7 +21,7 @@ import (
 // returns its AMQP URI.
 func startBroker(t *testing.T) (uri, addr string) {
 	t.Helper()
-	_, addr = testbroker.Start(t, warren.Config{}, nil)
+	_, addr, _ = testbroker.Start(t, warren.Config{}, nil)
 	return testbroker.URI(addr), addr
 }
 
@@ -243,16 +243,11 @@ func TestE2EConsumerRate(t *testing.T) {
 
 // A broker that goes away mid-run ends the run at once, with the reason.
 func TestE2EBrokerShutdownMidRun(t *testing.T) {
-	srv, addr := testbroker.Start(t, warren.Config{}, nil)
-	stopped := make(chan struct{})
+	_, addr, stop := testbroker.Start(t, warren.Config{}, nil)
 	go func() {
-		defer close(stopped)
 		time.Sleep(time.Second)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
+		stop()
 	}()
-	defer func() { <-stopped }() // before the cleanup's own Shutdown
 	r := runPerf(t, "--uri", testbroker.URI(addr), "-z", "20", "-r", "500")
 	t.Logf("took %v: %s", r.took, strings.TrimSpace(r.stderr))
 	if r.code != ExitFailed || !strings.Contains(r.stderr, "CONNECTION_FORCED (320)") || r.took > 5*time.Second {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,9 +13,10 @@ import (
 
 // Start runs a broker with cfg until the test ends; an empty DataDir is a
 // fresh temporary directory. wrap, if not nil, wraps the listener (e.g.
-// tls.NewListener). It returns the server (Shutdown may be called early)
-// and its address.
-func Start(t testing.TB, cfg warren.Config, wrap func(net.Listener) net.Listener) (*warren.Server, string) {
+// tls.NewListener). It returns the server, its address and stop, which
+// shuts it down (as the test's cleanup does): a test may call it early,
+// from any goroutine, and later calls wait for the first to finish.
+func Start(t testing.TB, cfg warren.Config, wrap func(net.Listener) net.Listener) (srv *warren.Server, addr string, stop func()) {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
@@ -27,17 +29,21 @@ func Start(t testing.TB, cfg warren.Config, wrap func(net.Listener) net.Listener
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
+	addr = l.Addr().String()
 	if wrap != nil {
 		l = wrap(l)
 	}
 	go srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return srv, addr
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(ctx)
+		})
+	}
+	t.Cleanup(stop)
+	return srv, addr, stop
 }
 
 // URI is the guest AMQP URI of a broker at addr.

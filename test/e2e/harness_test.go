@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
-	"net"
 	neturl "net/url"
 	"os"
 	"testing"
@@ -12,6 +9,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/warrenmq/warren"
+	"github.com/warrenmq/warren/internal/testbroker"
 )
 
 // broker is a Warren started for one test.
@@ -47,22 +45,8 @@ func start(t testing.TB, mutate ...func(*warren.Config)) *broker {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	srv, err := warren.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	addr := l.Addr().String()
-	return &broker{srv: srv, addr: addr, url: fmt.Sprintf("amqp://guest:guest@%s/", addr)}
+	srv, addr, _ := testbroker.Start(t, cfg, nil)
+	return &broker{srv: srv, addr: addr, url: testbroker.URI(addr)}
 }
 
 // external reports whether WARREN_E2E_URL points the tests elsewhere.

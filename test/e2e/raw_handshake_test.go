@@ -209,11 +209,7 @@ func TestRawHandshakeTimeout(t *testing.T) {
 func TestRawMissedHeartbeats(t *testing.T) {
 	t.Parallel()
 	b := start(t)
-	c := rawDial(t, b)
-	tune := c.startHandshake()
-	c.sendMethod(0, &wire.ConnectionTuneOk{ChannelMax: tune.ChannelMax, FrameMax: tune.FrameMax, Heartbeat: 1})
-	c.sendMethod(0, &wire.ConnectionOpen{VirtualHost: "/"})
-	expectMethod[*wire.ConnectionOpenOk](c, 0)
+	c := rawOpenHeartbeat1(t, b)
 	begin := time.Now()
 	heartbeats := 0
 	for {
@@ -246,11 +242,7 @@ func TestRawMissedHeartbeats(t *testing.T) {
 func TestRawHeartbeatsKeepAlive(t *testing.T) {
 	t.Parallel()
 	b := start(t)
-	c := rawDial(t, b)
-	tune := c.startHandshake()
-	c.sendMethod(0, &wire.ConnectionTuneOk{ChannelMax: tune.ChannelMax, FrameMax: tune.FrameMax, Heartbeat: 1})
-	c.sendMethod(0, &wire.ConnectionOpen{VirtualHost: "/"})
-	expectMethod[*wire.ConnectionOpenOk](c, 0)
+	c := rawOpenHeartbeat1(t, b)
 	for i := 0; i < 8; i++ {
 		time.Sleep(400 * time.Millisecond)
 		c.mustSend(wire.AppendHeartbeat(nil))
@@ -265,11 +257,7 @@ func TestRawHeartbeatsKeepAlive(t *testing.T) {
 func TestRawHeartbeatsToBusyPublisher(t *testing.T) {
 	t.Parallel()
 	b := start(t)
-	c := rawDial(t, b)
-	tune := c.startHandshake()
-	c.sendMethod(0, &wire.ConnectionTuneOk{ChannelMax: tune.ChannelMax, FrameMax: tune.FrameMax, Heartbeat: 1})
-	c.sendMethod(0, &wire.ConnectionOpen{VirtualHost: "/"})
-	expectMethod[*wire.ConnectionOpenOk](c, 0)
+	c := rawOpenHeartbeat1(t, b)
 	c.sendMethod(1, &wire.ChannelOpen{})
 	expectMethod[*wire.ChannelOpenOk](c, 1)
 	c.sendMethod(1, &wire.QueueDeclare{Queue: "hb-busy", Exclusive: true})
@@ -310,4 +298,15 @@ func TestRawHeartbeatsToBusyPublisher(t *testing.T) {
 		t.Fatalf("%d heartbeats from the broker in 3.5 s at heartbeat=1, want at least 3", heartbeats)
 	}
 	c.expectAlive()
+}
+
+// rawOpenHeartbeat1 opens a raw connection that negotiated heartbeat=1 s.
+func rawOpenHeartbeat1(t *testing.T, b *broker) *rawConn {
+	t.Helper()
+	c := rawDial(t, b)
+	tune := c.startHandshake()
+	c.sendMethod(0, &wire.ConnectionTuneOk{ChannelMax: tune.ChannelMax, FrameMax: tune.FrameMax, Heartbeat: 1})
+	c.sendMethod(0, &wire.ConnectionOpen{VirtualHost: "/"})
+	expectMethod[*wire.ConnectionOpenOk](c, 0)
+	return c
 }

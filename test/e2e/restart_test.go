@@ -11,32 +11,29 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/warrenmq/warren"
+	"github.com/warrenmq/warren/internal/testbroker"
 )
 
-// startAt runs a broker on dataDir until the returned stop is called.
+// startAt runs a broker on dataDir until the returned stop is called
+// (or the test ends).
 func startAt(t *testing.T, dataDir string) (url string, stop func()) {
 	t.Helper()
-	srv, err := warren.New(warren.Config{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}
-	t.Cleanup(stop)
-	return fmt.Sprintf("amqp://guest:guest@%s/", l.Addr()), stop
+	_, addr, stop := testbroker.Start(t, warren.Config{DataDir: dataDir}, nil)
+	return testbroker.URI(addr), stop
+}
+
+// durableConfirming connects, declares the durable queue and returns a
+// channel in confirm mode.
+func durableConfirming(t *testing.T, url, queue string) (*amqp.Connection, *amqp.Channel) {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	must(t, err)
+	ch, err := conn.Channel()
+	must(t, err)
+	_, err = ch.QueueDeclare(queue, true, false, false, false, nil)
+	must(t, err)
+	must(t, ch.Confirm(false))
+	return conn, ch
 }
 
 // Durable exchanges, queues and bindings survive a restart with their
@@ -104,13 +101,7 @@ func TestMessagesSurviveRestart(t *testing.T) {
 	}
 	dir := t.TempDir()
 	url, stop := startAt(t, dir)
-	conn, err := amqp.Dial(url)
-	must(t, err)
-	ch, err := conn.Channel()
-	must(t, err)
-	_, err = ch.QueueDeclare("pq", true, false, false, false, nil)
-	must(t, err)
-	must(t, ch.Confirm(false))
+	conn, ch := durableConfirming(t, url, "pq")
 	ctx := context.Background()
 	const n = 500
 	for i := 0; i < n; i++ {
@@ -140,7 +131,7 @@ func TestMessagesSurviveRestart(t *testing.T) {
 	stop()
 
 	url, _ = startAt(t, dir)
-	conn, err = amqp.Dial(url)
+	conn, err := amqp.Dial(url)
 	must(t, err)
 	defer conn.Close()
 	ch, err = conn.Channel()
@@ -209,13 +200,7 @@ func TestRedeliveredFlagAfterRestart(t *testing.T) {
 	}
 	dir := t.TempDir()
 	url, stop := startAt(t, dir)
-	conn, err := amqp.Dial(url)
-	must(t, err)
-	ch, err := conn.Channel()
-	must(t, err)
-	_, err = ch.QueueDeclare("rq", true, false, false, false, nil)
-	must(t, err)
-	must(t, ch.Confirm(false))
+	conn, ch := durableConfirming(t, url, "rq")
 	ctx := context.Background()
 	for i := range 6 {
 		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", "rq", false, false,
@@ -234,7 +219,7 @@ func TestRedeliveredFlagAfterRestart(t *testing.T) {
 	stop()
 
 	url, _ = startAt(t, dir)
-	conn, err = amqp.Dial(url)
+	conn, err := amqp.Dial(url)
 	must(t, err)
 	defer conn.Close()
 	ch, err = conn.Channel()

@@ -2,7 +2,6 @@ package amqpc_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -32,7 +31,7 @@ func brokerURI(t *testing.T) string {
 	if u := os.Getenv("AMQPC_TEST_URL"); u != "" {
 		return u
 	}
-	_, addr := testbroker.Start(t, warren.Config{}, nil)
+	_, addr, _ := testbroker.Start(t, warren.Config{}, nil)
 	return testbroker.URI(addr)
 }
 
@@ -338,12 +337,10 @@ func TestBrokerClosesConnection(t *testing.T) {
 	if os.Getenv("AMQPC_TEST_URL") != "" {
 		t.Skip("needs the embedded broker")
 	}
-	srv, addr := testbroker.Start(t, warren.Config{}, nil)
+	_, addr, stop := testbroker.Start(t, warren.Config{}, nil)
 	c := dial(t, testbroker.URI(addr), amqpc.Config{})
 	ch := channel(t, c)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
+	stop()
 	select {
 	case <-c.Done():
 	case <-time.After(5 * time.Second):
@@ -371,7 +368,7 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, addr := testbroker.Start(t, warren.Config{}, func(l net.Listener) net.Listener {
+	_, addr, _ := testbroker.Start(t, warren.Config{}, func(l net.Listener) net.Listener {
 		return tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{pair}})
 	})
 	uri := fmt.Sprintf("amqps://guest:guest@%s/?cacertfile=%s", addr, cert)
