@@ -88,8 +88,11 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		return newErr(wire.NotAllowed, "attempt to reuse consumer tag '%s'", tag).on(m)
 	}
 	cs := &consumerState{ch: ch, tag: tag, noAck: m.NoAck, prefetch: ch.consumerPrefetch}
-	// The consumer starts paused so that consume-ok reaches the wire before
-	// the first delivery; Resume then starts the flow.
+	// The consumer starts paused so that consume-ok is in the output before
+	// the first delivery; Resume then starts the flow. The output is held
+	// meanwhile: a client that saw consume-ok before Resume could publish
+	// (on another connection) a message the queue would still give to
+	// another consumer, ignoring this one's priority.
 	prio := 0
 	if v, ok := m.Arguments["x-priority"]; ok {
 		p, ok := broker.IntArg(v)
@@ -106,9 +109,14 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 	ch.dmu.Lock()
 	ch.consumers[tag] = cs
 	ch.dmu.Unlock()
-	if !m.NoWait {
-		ch.send(&wire.BasicConsumeOk{ConsumerTag: tag})
-	}
+	o := ch.conn.out
+	o.hold(func(b []byte) []byte {
+		if m.NoWait {
+			return b
+		}
+		return wire.AppendMethodFrame(b, ch.id, &wire.BasicConsumeOk{ConsumerTag: tag})
+	})
+	defer o.release()
 	c.Resume()
 	return nil
 }

@@ -23,6 +23,7 @@ type outbound struct {
 	buf     []byte             // guarded by mu
 	waiters []*broker.Consumer // guarded by mu: consumers refused for lack of room
 	closing bool               // guarded by mu: drain, then stop
+	held    int                // guarded by mu: while > 0 the writer leaves the buffer alone (hold)
 
 	wake    chan struct{}      // capacity 1: something to write
 	hb      chan time.Duration // the negotiated heartbeat, sent once tuned
@@ -46,6 +47,25 @@ func (o *outbound) signal() {
 func (o *outbound) write(fn func([]byte) []byte) {
 	o.mu.Lock()
 	o.buf = fn(o.buf)
+	o.mu.Unlock()
+	o.signal()
+}
+
+// hold appends frames built by fn and keeps everything from being written
+// until release: what is appended meanwhile goes out in the same write,
+// after them. basic.consume uses it so that the client cannot see
+// consume-ok before the consumer actually takes deliveries.
+func (o *outbound) hold(fn func([]byte) []byte) {
+	o.mu.Lock()
+	o.held++
+	o.buf = fn(o.buf)
+	o.mu.Unlock()
+}
+
+// release ends a hold and wakes the writer.
+func (o *outbound) release() {
+	o.mu.Lock()
+	o.held--
 	o.mu.Unlock()
 	o.signal()
 }
@@ -98,6 +118,10 @@ func (o *outbound) run(nc net.Conn) {
 			continue
 		}
 		o.mu.Lock()
+		if o.held > 0 && !o.closing {
+			o.mu.Unlock() // release signals again
+			continue
+		}
 		buf := o.buf
 		o.buf = spare[:0]
 		resume, o.waiters = o.waiters, resume[:0]
