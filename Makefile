@@ -1,7 +1,7 @@
 # Warren's build and test entry points. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: all build run test deps vet unit integration-amqp091 bench fuzz compare
+.PHONY: all build run test deps vet unit integration-amqp091 compat bench fuzz compare
 
 all: build
 
@@ -12,15 +12,21 @@ run:
 	$(GO) run ./cmd/warren server
 
 # test: everything CI checks, from a fresh machine.
-test: deps vet unit integration-amqp091
+test: deps vet unit integration-amqp091 compat
 
 # deps: what the tests need beyond Go: Debian's Chromium for the headless
-# browser tests (they skip without it, so a failed install is not fatal).
+# browser tests, and the other-language AMQP clients of the compatibility
+# check (both skip without them, so a failed install is not fatal).
+COMPAT_PKGS = python3-amqp python3-kombu ruby-bunny php-cli php-amqplib amqp-tools
 deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || \
 	  echo "warning: chromium not installed; browser tests will skip"; }
+	@dpkg -s $(COMPAT_PKGS) >/dev/null 2>&1 || { \
+	  echo "installing the client libraries of the compatibility check"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(COMPAT_PKGS)) >/dev/null 2>&1 || \
+	  echo "warning: some compatibility clients not installed; their checks will skip"; }
 	@command -v npm >/dev/null 2>&1 && { npm ci --prefix test/ui --no-audit --no-fund >/dev/null 2>&1 || \
 	  echo "warning: playwright-core not installed; browser tests will skip"; } || true
 
@@ -38,6 +44,12 @@ unit:
 # module cache against a Warren started by the script.
 integration-amqp091:
 	./scripts/amqp091-integration.sh
+
+# compat: py-amqp, kombu, Bunny (Ruby), php-amqplib and rabbitmq-c's
+# amqp-tools against Warren, each compared with its output recorded
+# against RabbitMQ 3.10 (test/compat/golden).
+compat:
+	./scripts/compat.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

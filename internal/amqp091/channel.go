@@ -37,9 +37,14 @@ type channel struct {
 	// Consumer qos for consumers created after basic.qos(global=false).
 	consumerPrefetch uint32
 
-	dmu             sync.Mutex
-	nextTag         uint64                    // guarded by dmu: last delivery tag used
-	unacked         unackedList               // guarded by dmu
+	dmu     sync.Mutex
+	nextTag uint64      // guarded by dmu: last delivery tag used
+	unacked unackedList // guarded by dmu
+	// held counts deliveries taken off unacked (settled, or settled in an
+	// open transaction) whose prefetch credit is not given back yet: a
+	// requeued message must be back in its queue, and a transaction's acks
+	// committed, before the consumer may receive more (RabbitMQ's order).
+	held            int                       // guarded by dmu
 	consumers       map[string]*consumerState // guarded by dmu
 	channelPrefetch uint32                    // guarded by dmu: basic.qos global=true
 	dead            bool                      // guarded by dmu: no more deliveries
@@ -167,6 +172,12 @@ func (ch *channel) cleanup() {
 	ch.conn.infoChannelClosed(ch)
 	ch.dropReplyTo()
 	ch.pub = nil
+	var uncommitted []pendingDelivery
+	if ch.tx != nil { // acks never committed: the messages go back
+		for _, s := range ch.tx.settles {
+			uncommitted = append(uncommitted, s.ps...)
+		}
+	}
 	ch.tx = nil
 	ch.dmu.Lock()
 	ch.dead = true
@@ -177,9 +188,10 @@ func (ch *channel) cleanup() {
 	clear(ch.consumers)
 	pending := ch.unacked.takeAll()
 	ch.conn.unacked.Add(-int64(len(pending)))
+	ch.held = 0
 	ch.dmu.Unlock()
 	for _, cs := range consumers {
 		cs.c.Cancel()
 	}
-	requeueDeliveries(pending)
+	requeueDeliveries(append(uncommitted, pending...))
 }

@@ -306,18 +306,27 @@ func (c *conn) forceClose(reason string) {
 // teardown releases everything the connection holds: channels (requeueing
 // unacknowledged messages), exclusive queues, the writer and the socket.
 func (c *conn) teardown() {
-	for _, ch := range c.channels {
-		ch.cleanup()
-	}
-	c.channels = nil
+	c.release()
 	c.forgetInfo()
-	if c.vhost != nil {
-		c.vhost.DeleteExclusiveQueues(c)
-	}
 	if c.writerStarted {
 		c.out.close(closeTimeout)
 	}
 	_ = c.nc.Close()
+}
+
+// release closes every channel (requeueing its unacknowledged deliveries)
+// and deletes the connection's exclusive queues. A client's
+// connection.close gets its close-ok only after this, so a client that
+// reconnects at once finds its exclusive queue names free and its unacked
+// messages back in their queues; teardown calls it again, a no-op then.
+func (c *conn) release() {
+	for _, ch := range c.channels {
+		ch.cleanup()
+	}
+	c.channels = nil
+	if c.vhost != nil {
+		c.vhost.DeleteExclusiveQueues(c)
+	}
 }
 
 // flushConfirms sends the pending publisher confirms, one ack per channel

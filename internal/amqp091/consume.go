@@ -152,7 +152,7 @@ func (ch *channel) Deliver(c *broker.Consumer, d broker.Delivery) bool {
 		if cs.prefetch > 0 && cs.unacked >= cs.prefetch {
 			return false
 		}
-		if ch.channelPrefetch > 0 && uint32(ch.unacked.Len()) >= ch.channelPrefetch {
+		if ch.channelPrefetch > 0 && uint32(ch.unacked.Len()+ch.held) >= ch.channelPrefetch {
 			return false
 		}
 	}
@@ -266,20 +266,36 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 	return nil
 }
 
-// settle removes deliveries from the unacked list and frees the credit they
-// held; the caller then tells the queues.
-func (ch *channel) settle(tag uint64, multiple bool, m wire.Method) ([]pendingDelivery, error) {
+// take removes deliveries from the unacked list. The prefetch credit they
+// held stays held until release: the caller first tells the queues (so a
+// requeued message is back at its place before the consumer has room for
+// another) or, in a transaction, waits for the commit.
+func (ch *channel) take(tag uint64, multiple bool, m wire.Method) ([]pendingDelivery, error) {
 	ch.dmu.Lock()
 	ps, ok := ch.unacked.take(tag, multiple, nil)
-	var resume []*consumerState
 	if ok {
 		ch.conn.unacked.Add(-int64(len(ps)))
+		ch.held += len(ps)
+	}
+	ch.dmu.Unlock()
+	if !ok {
+		return nil, newErr(wire.PreconditionFailed, "unknown delivery tag %d", tag).on(m)
+	}
+	return ps, nil
+}
+
+// release gives back the credit of taken deliveries and wakes the
+// consumers their queues parked.
+func (ch *channel) release(ps []pendingDelivery) {
+	var resume []*consumerState
+	ch.dmu.Lock()
+	if !ch.dead {
+		ch.held -= len(ps)
 		for _, p := range ps {
 			if cs := p.consumer; cs != nil {
 				cs.unacked--
 			}
 		}
-		// Credit came back: wake consumers the queue parked.
 		for _, cs := range ch.consumers {
 			if cs.c.Blocked() {
 				resume = append(resume, cs)
@@ -287,13 +303,9 @@ func (ch *channel) settle(tag uint64, multiple bool, m wire.Method) ([]pendingDe
 		}
 	}
 	ch.dmu.Unlock()
-	if !ok {
-		return nil, newErr(wire.PreconditionFailed, "unknown delivery tag %d", tag).on(m)
-	}
 	for _, cs := range resume {
 		cs.c.Resume()
 	}
-	return ps, nil
 }
 
 func ackDeliveries(ps []pendingDelivery) {
@@ -312,11 +324,12 @@ func (ch *channel) basicAck(m *wire.BasicAck) error {
 	if ch.tx != nil {
 		return ch.txAck(m.DeliveryTag, m.Multiple, false, false, m)
 	}
-	ps, err := ch.settle(m.DeliveryTag, m.Multiple, m)
+	ps, err := ch.take(m.DeliveryTag, m.Multiple, m)
 	if err != nil {
 		return err
 	}
 	ackDeliveries(ps)
+	ch.release(ps)
 	return nil
 }
 
@@ -324,11 +337,12 @@ func (ch *channel) basicNack(m *wire.BasicNack) error {
 	if ch.tx != nil {
 		return ch.txAck(m.DeliveryTag, m.Multiple, true, m.Requeue, m)
 	}
-	ps, err := ch.settle(m.DeliveryTag, m.Multiple, m)
+	ps, err := ch.take(m.DeliveryTag, m.Multiple, m)
 	if err != nil {
 		return err
 	}
 	rejectDeliveries(ps, m.Requeue)
+	ch.release(ps)
 	return nil
 }
 
@@ -336,11 +350,12 @@ func (ch *channel) basicReject(m *wire.BasicReject) error {
 	if ch.tx != nil {
 		return ch.txAck(m.DeliveryTag, false, true, m.Requeue, m)
 	}
-	ps, err := ch.settle(m.DeliveryTag, false, m)
+	ps, err := ch.take(m.DeliveryTag, false, m)
 	if err != nil {
 		return err
 	}
 	rejectDeliveries(ps, m.Requeue)
+	ch.release(ps)
 	return nil
 }
 
@@ -354,18 +369,15 @@ func (ch *channel) basicRecover(requeue bool, m wire.Method) error {
 	ch.dmu.Lock()
 	ps := ch.unacked.takeAll()
 	ch.conn.unacked.Add(-int64(len(ps)))
-	for _, p := range ps {
-		if p.consumer != nil {
-			p.consumer.unacked--
-		}
-	}
-	var resume []*consumerState
+	ch.held += len(ps)
+	var all []*consumerState
 	for _, cs := range ch.consumers {
-		resume = append(resume, cs)
+		all = append(all, cs)
 	}
 	ch.dmu.Unlock()
 	requeueDeliveries(ps)
-	for _, cs := range resume {
+	ch.release(ps)
+	for _, cs := range all {
 		cs.c.Resume()
 	}
 	if _, ok := m.(*wire.BasicRecover); ok {

@@ -31,6 +31,7 @@ func (c *conn) connectionMethod(m wire.Method) error {
 		return c.open(m)
 	case *wire.ConnectionClose:
 		c.flushConfirms()
+		c.release()
 		c.send(0, &wire.ConnectionCloseOk{})
 		return errConnDone
 	case *wire.ConnectionCloseOk:

@@ -117,11 +117,9 @@ func (ch *channel) queueDeclare(m *wire.QueueDeclare) error {
 	var q *broker.Queue
 	var err error
 	if m.Passive {
-		name, err2 := ch.queueName(m.Queue, m)
-		if err2 != nil {
-			return err2
-		}
-		q, err = v.QueueFor(name, ch.conn)
+		// No "last declared queue" stand-in here: RabbitMQ answers a
+		// passive declare of "" with 404 no queue ''.
+		q, err = v.QueueFor(m.Queue, ch.conn)
 		if err == nil {
 			q.Touch() // a redeclare renews an x-expires lease
 		}

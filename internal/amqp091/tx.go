@@ -38,9 +38,11 @@ func (ch *channel) txSelect(m *wire.TxSelect) error {
 }
 
 // txAck validates and takes the deliveries now, as RabbitMQ does, and
-// applies the settlement at commit.
+// applies the settlement at commit; their prefetch credit stays held
+// until then, so an ack in a transaction lets no new delivery in before
+// tx.commit (RabbitMQ's behaviour).
 func (ch *channel) txAck(tag uint64, multiple, reject, requeue bool, m wire.Method) error {
-	ps, err := ch.settle(tag, multiple, m)
+	ps, err := ch.take(tag, multiple, m)
 	if err != nil {
 		return err
 	}
@@ -65,6 +67,7 @@ func (ch *channel) txCommit(m *wire.TxCommit) error {
 		} else {
 			ackDeliveries(s.ps)
 		}
+		ch.release(s.ps)
 	}
 	logs := ch.tx.logs
 	ch.tx.logs = nil
@@ -103,7 +106,7 @@ func (ch *channel) txCommit(m *wire.TxCommit) error {
 }
 
 // txRollback discards the publishes and puts the taken deliveries back as
-// unacknowledged, as RabbitMQ does.
+// unacknowledged, as RabbitMQ does; they never gave their credit back.
 func (ch *channel) txRollback(m *wire.TxRollback) error {
 	if ch.tx == nil {
 		return newErr(wire.PreconditionFailed, "channel is not transactional").on(m)
@@ -117,11 +120,7 @@ func (ch *channel) txRollback(m *wire.TxRollback) error {
 	if len(back) > 0 {
 		ch.dmu.Lock()
 		ch.conn.unacked.Add(int64(len(back)))
-		for _, p := range back {
-			if p.consumer != nil {
-				p.consumer.unacked++
-			}
-		}
+		ch.held -= len(back)
 		ch.unacked.restore(back)
 		ch.dmu.Unlock()
 	}

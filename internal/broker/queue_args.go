@@ -105,6 +105,24 @@ func parseQueueArgs(name, vhost string, args Table) (queueConfig, error) {
 		}
 		c.single = b
 	}
+	if v, ok := args["x-queue-type"]; ok {
+		// Every type RabbitMQ knows is served by Warren's one queue
+		// implementation; anything else is refused as RabbitMQ does.
+		var t string
+		switch s := v.(type) {
+		case string:
+			t = s
+		case []byte:
+			t = string(s)
+		default:
+			return c, bad("x-queue-type", fmt.Sprintf("{unacceptable_type,%s}", argTypeName(v)))
+		}
+		switch t {
+		case "classic", "quorum", "stream":
+		default:
+			return c, bad("x-queue-type", fmt.Sprintf("\"unsupported queue type '%s'\"", t))
+		}
+	}
 	if c.hasDLRK && !c.hasDLX {
 		return c, errorf(CodePreconditionFailed, "invalid arg 'x-dead-letter-routing-key' for queue '%s' in vhost '%s': {missing_dead_letter_exchange}", name, vhost)
 	}

@@ -92,6 +92,11 @@ func TestFeatureDeadLetterXDeath(t *testing.T) {
 		if d.Headers["x-first-death-reason"] != "rejected" || d.Headers["x-first-death-queue"] != q {
 			t.Fatalf("x-first-death: %v", d.Headers)
 		}
+		// The x-last-death-* headers came with RabbitMQ 3.13 (its
+		// documentation lists them); 3.10 has none.
+		if !b.external() && (d.Headers["x-last-death-reason"] != "rejected" || d.Headers["x-last-death-queue"] != q || d.Headers["x-last-death-exchange"] != "") {
+			t.Fatalf("x-last-death: %v", d.Headers)
+		}
 		// Send it back to q through the second queue's dead-lettering.
 		must(t, d.Reject(false))
 	}
