@@ -17,7 +17,7 @@ test: deps vet unit integration-amqp091 compat
 # deps: what the tests need beyond Go: Debian's Chromium for the headless
 # browser tests, and the other-language AMQP clients of the compatibility
 # check (both skip without them, so a failed install is not fatal).
-COMPAT_PKGS = python3-amqp python3-kombu ruby-bunny php-cli php-amqplib amqp-tools
+COMPAT_PKGS = python3-amqp python3-kombu ruby-bunny php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java
 deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium for the browser tests"; \

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Cross-language client compatibility check: runs the smoke scripts in
-# test/compat/ (py-amqp, kombu, Bunny, php-amqplib, rabbitmq-c's amqp-tools,
-# all from Debian 12 packages) against a Warren started here on free
-# loopback ports, and compares each script's output with its golden file
+# test/compat/ (py-amqp, kombu, Bunny, php-amqplib, rabbitmq-c's amqp-tools
+# and the RabbitMQ Java client, all from Debian 12 packages, plus amqplib for
+# Node.js from npm) against a Warren started here on free loopback ports, and
+# compares each script's output with its golden file
 # test/compat/golden/<script>.txt, recorded against RabbitMQ 3.10.
 #
 # Usage:
 #   scripts/compat.sh [SCRIPT...]            check against Warren (all scripts,
-#                                           or only the named ones, e.g. kombu_smoke)
+#                                           or only the named ones, e.g. kombu_smoke
+#                                           or JavaSmoke)
 #   scripts/compat.sh --record HOST PORT [SCRIPT...]
 #                                           re-record the goldens against the
 #                                           broker at HOST:PORT (RabbitMQ only:
@@ -18,7 +20,10 @@
 # "skip: <reason>". Exit status: 0 when every script that ran matched its
 # golden, 1 otherwise (a unified diff is printed for each mismatch).
 # The client packages: apt-get install python3-amqp python3-kombu ruby-bunny
-# php-cli php-amqplib amqp-tools
+# php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java
+# (make deps does that). amqplib is installed here with
+# `npm ci --prefix test/compat/node` when test/compat/node/node_modules is
+# missing (test/compat/node/package-lock.json pins it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir=test/compat
@@ -31,7 +36,7 @@ if [ "${1:-}" = --record ]; then
   shift 3
 fi
 
-all=(pyamqp_smoke kombu_smoke bunny_smoke phpamqplib_smoke amqptools_smoke)
+all=(pyamqp_smoke kombu_smoke bunny_smoke phpamqplib_smoke amqptools_smoke JavaSmoke amqplib_smoke)
 if [ $# -gt 0 ]; then names=("$@"); else names=("${all[@]}"); fi
 
 # The Debian interpreters (the clients are Debian packages; a python3 from
@@ -60,6 +65,27 @@ cmd_for() {
       command -v $t >/dev/null || { echo "skip: amqp-tools not installed ($t missing)"; return; }
     done
     echo "bash $dir/amqptools_smoke.sh" ;;
+  JavaSmoke)
+    # The JDK's single-file source launcher compiles and runs it (javac
+    # must be there: a JRE alone cannot). The tiered/GC flags only cut
+    # start-up CPU.
+    command -v java >/dev/null || { echo "skip: java not installed (default-jdk-headless)"; return; }
+    command -v javac >/dev/null || { echo "skip: javac not installed (default-jdk-headless)"; return; }
+    local jars= j
+    for j in amqp-client slf4j-api slf4j-nop; do
+      [ -f /usr/share/java/$j.jar ] || { echo "skip: /usr/share/java/$j.jar missing (librabbitmq-client-java)"; return; }
+      jars=${jars:+$jars:}/usr/share/java/$j.jar
+    done
+    echo "java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp $jars $dir/JavaSmoke.java" ;;
+  amqplib_smoke)
+    command -v node >/dev/null || { echo "skip: node not installed"; return; }
+    if [ ! -d $dir/node/node_modules ]; then
+      command -v npm >/dev/null || { echo "skip: npm not installed (needed for amqplib)"; return; }
+      timeout 180 npm ci --prefix $dir/node --no-audit --no-fund >/dev/null 2>&1 ||
+        { rm -rf $dir/node/node_modules; echo "skip: npm ci --prefix $dir/node failed"; return; }
+    fi
+    [ -f $dir/node/node_modules/amqplib/package.json ] || { echo "skip: amqplib missing from $dir/node/node_modules (rm -rf it to reinstall)"; return; }
+    echo "node $dir/node/amqplib_smoke.js" ;;
   *) echo "skip: unknown script $1" ;;
   esac
 }

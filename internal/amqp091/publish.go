@@ -162,6 +162,22 @@ func (ch *channel) buildMessage(p *publishState) (*message.Message, error) {
 			return nil, newErr(wire.SyntaxError, "malformed headers property: %v", err)
 		}
 		m.Headers = h
+		if _, ok := h["BCC"]; ok {
+			// Sender-selected distribution: BCC's keys route the message
+			// (m.Headers keeps them for that) but, as in RabbitMQ, no
+			// consumer sees the header.
+			var full wire.Properties
+			if err := full.Decode(p.props); err == nil {
+				kept := make(wire.Table, len(h)-1)
+				for k, v := range h {
+					if k != "BCC" {
+						kept[k] = v
+					}
+				}
+				full.Headers = kept
+				m.Props = full.Append(nil)
+			}
+		}
 	}
 	if props.Flags&wire.FlagExpiration != 0 {
 		ttl, err := strconv.ParseInt(string(props.Expiration), 10, 64)

@@ -403,6 +403,6 @@ func (v *VHost) routeDue(r *Router, e *Exchange, m *message.Message) (qs []*Queu
 	if v.exchanges[e.name] != e {
 		return nil, false
 	}
-	v.routeFromLocked(r, e, &routed{m.RoutingKey, m.Headers, m.Props})
+	v.routeFromLocked(r, e, &routed{key: m.RoutingKey, headers: m.Headers, props: m.Props, cc: senderKeys(m.Headers)})
 	return r.queues, true
 }

@@ -93,7 +93,7 @@ func (r *Router) reset() {
 // bindings lead to it. The result is valid until the next Route call.
 // RouteMessage is the same for a whole message.
 func (v *VHost) Route(r *Router, exchange, key string, headers map[string]any) ([]*Queue, error) {
-	return v.route(r, exchange, routed{key, headers, nil})
+	return v.route(r, exchange, routed{key: key, headers: headers, cc: senderKeys(headers)})
 }
 
 // routed is what routing reads of a message: the routing key, the headers
@@ -103,6 +103,32 @@ type routed struct {
 	key     string
 	headers map[string]any
 	props   []byte
+	// cc are the extra routing keys of RabbitMQ's sender-selected
+	// distribution: the CC and BCC header arrays.
+	cc []string
+}
+
+// senderKeys returns the CC and BCC headers' routing keys (RabbitMQ's
+// sender-selected distribution: the message is routed with each of them as
+// well as its own routing key). Non-string elements are ignored, as
+// RabbitMQ ignores them.
+func senderKeys(h map[string]any) []string {
+	if h == nil {
+		return nil
+	}
+	var keys []string
+	for _, name := range [...]string{"CC", "BCC"} {
+		arr, _ := h[name].([]any)
+		for _, v := range arr {
+			switch k := v.(type) {
+			case string:
+				keys = append(keys, k)
+			case []byte:
+				keys = append(keys, string(k))
+			}
+		}
+	}
+	return keys
 }
 
 // RouteMessage resolves the queues m reaches from its exchange, following
@@ -113,7 +139,7 @@ type routed struct {
 // itself must call DelayAt for each, or the message is not delivered
 // there). The result is valid until the next call with r.
 func (v *VHost) RouteMessage(r *Router, m *message.Message) ([]*Queue, error) {
-	return v.route(r, m.Exchange, routed{m.RoutingKey, m.Headers, m.Props})
+	return v.route(r, m.Exchange, routed{key: m.RoutingKey, headers: m.Headers, props: m.Props, cc: senderKeys(m.Headers)})
 }
 
 func (v *VHost) route(r *Router, exchange string, m routed) ([]*Queue, error) {
@@ -130,6 +156,11 @@ func (v *VHost) route(r *Router, exchange string, m routed) ([]*Queue, error) {
 	if exchange == "" {
 		if q, ok := v.queues[m.key]; ok {
 			r.queues = append(r.queues, q)
+		}
+		for _, k := range m.cc {
+			if q, ok := v.queues[k]; ok {
+				r.add(q)
+			}
 		}
 		return r.queues, nil
 	}
@@ -156,6 +187,9 @@ func (v *VHost) routeFromLocked(r *Router, e *Exchange, m *routed) {
 		x := e.extLocked()
 		if x.plain && e.policyAlternate == "" {
 			e.match.match(m.key, m.headers, r.visit)
+			for _, k := range m.cc {
+				e.match.match(k, m.headers, r.visit)
+			}
 			continue
 		}
 		if x.delayed && !r.noDelay {
@@ -171,6 +205,9 @@ func (v *VHost) routeFromLocked(r *Router, e *Exchange, m *routed) {
 			}
 		} else {
 			e.match.match(m.key, m.headers, r.visit)
+			for _, k := range m.cc {
+				e.match.match(k, m.headers, r.visit)
+			}
 		}
 		if r.hits == before {
 			if alt := e.alternateLocked(x); alt != "" {

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -77,5 +78,22 @@ func BenchmarkRouteTopic(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		v.Route(r, "t", "stock.c.nyse", nil)
+	}
+}
+
+// senderKeys reads the CC and BCC arrays' string elements, in that order.
+func TestSenderKeys(t *testing.T) {
+	for _, tc := range []struct {
+		h    map[string]any
+		want []string
+	}{
+		{nil, nil},
+		{map[string]any{"x": "y"}, nil},
+		{map[string]any{"CC": []any{"a", []byte("b")}, "BCC": []any{"c"}}, []string{"a", "b", "c"}},
+		{map[string]any{"CC": "not an array", "BCC": []any{int32(1), "d"}}, []string{"d"}},
+	} {
+		if got := senderKeys(tc.h); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("senderKeys(%v) = %q, want %q", tc.h, got, tc.want)
+		}
 	}
 }
