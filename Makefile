@@ -1,7 +1,7 @@
 # Warren's build and test entry points. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: all build run test deps vet unit integration-amqp091 compat bench fuzz compare
+.PHONY: all build run test deps vet unit integration-amqp091 compat compat-mgmt bench fuzz compare
 
 all: build
 
@@ -17,7 +17,7 @@ test: deps vet unit integration-amqp091 compat
 # deps: what the tests need beyond Go: Debian's Chromium for the headless
 # browser tests, and the other-language AMQP clients of the compatibility
 # check (both skip without them, so a failed install is not fatal).
-COMPAT_PKGS = python3-amqp python3-kombu ruby-bunny php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java
+COMPAT_PKGS = python3-amqp python3-kombu python3-pika ruby-bunny php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java
 deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium for the browser tests"; \
@@ -47,9 +47,17 @@ integration-amqp091:
 
 # compat: py-amqp, kombu, Bunny (Ruby), php-amqplib and rabbitmq-c's
 # amqp-tools against Warren, each compared with its output recorded
-# against RabbitMQ 3.10 (test/compat/golden).
+# against RabbitMQ 3.10 (test/compat/golden); then the management API
+# driven by RabbitMQ's rabbitmqadmin (compat-mgmt).
 compat:
 	./scripts/compat.sh
+	$(MAKE) --no-print-directory compat-mgmt
+
+# compat-mgmt: rabbitmqadmin against Warren's management API, compared
+# with its output recorded against RabbitMQ 3.10 (test/compat/mgmt; skips
+# without python3 or pika).
+compat-mgmt:
+	./test/compat/mgmt/run.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

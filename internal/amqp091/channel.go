@@ -49,6 +49,10 @@ type channel struct {
 	channelPrefetch uint32                    // guarded by dmu: basic.qos global=true
 	dead            bool                      // guarded by dmu: no more deliveries
 	deliverScratch  wire.BasicDeliver         // guarded by dmu: avoids an allocation per delivery
+	// Copies of reader-owned settings for the management API's channel
+	// listing (info.go), set by basic.qos, confirm.select and tx.select.
+	infoPrefetch        uint32 // guarded by dmu: consumerPrefetch
+	infoConfirm, infoTx bool   // guarded by dmu: confirm, tx != nil
 }
 
 func newChannel(c *conn, id uint16) *channel {

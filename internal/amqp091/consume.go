@@ -39,6 +39,9 @@ func (ch *channel) basicQos(m *wire.BasicQos) error {
 		}
 	} else {
 		ch.consumerPrefetch = uint32(m.PrefetchCount)
+		ch.dmu.Lock()
+		ch.infoPrefetch = ch.consumerPrefetch
+		ch.dmu.Unlock()
 	}
 	ch.send(&wire.BasicQosOk{})
 	return nil

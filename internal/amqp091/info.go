@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warrenmq/warren/internal/broker"
@@ -60,6 +61,7 @@ func (c *conn) publishInfo() {
 		connectedAt: time.Now(),
 		channels:    make(map[uint16]*channel),
 	})
+	c.srv.churn.connsOpened.Add(1)
 }
 
 func (c *conn) info() *connInfo {
@@ -75,6 +77,7 @@ func (c *conn) infoChannelOpened(ch *channel) {
 		ci.mu.Lock()
 		ci.channels[ch.id] = ch
 		ci.mu.Unlock()
+		c.srv.churn.chansOpened.Add(1)
 	}
 }
 
@@ -82,15 +85,43 @@ func (c *conn) infoChannelOpened(ch *channel) {
 func (c *conn) infoChannelClosed(ch *channel) {
 	if ci := c.info(); ci != nil {
 		ci.mu.Lock()
-		if ci.channels[ch.id] == ch {
+		closed := ci.channels[ch.id] == ch
+		if closed {
 			delete(ci.channels, ch.id)
 		}
 		ci.mu.Unlock()
+		if closed {
+			c.srv.churn.chansClosed.Add(1)
+		}
 	}
 }
 
 // forgetInfo is called by the reader when the connection ends.
-func (c *conn) forgetInfo() { c.srv.infos.Delete(c) }
+func (c *conn) forgetInfo() {
+	v, ok := c.srv.infos.LoadAndDelete(c)
+	if !ok {
+		return
+	}
+	ci := v.(*connInfo)
+	ci.mu.Lock()
+	open := len(ci.channels)
+	ci.mu.Unlock()
+	c.srv.churn.connsClosed.Add(1)
+	c.srv.churn.chansClosed.Add(uint64(open))
+}
+
+// churnCounters count connections (once connection.open succeeded) and
+// channels opened and closed since start, for the management API's
+// churn_rates; they are incremented only by the hooks above.
+type churnCounters struct {
+	connsOpened, connsClosed, chansOpened, chansClosed atomic.Uint64
+}
+
+// Churn returns the connections and channels opened and closed since
+// start (a connection counts once connection.open has succeeded).
+func (s *Server) Churn() (connsOpened, connsClosed, chansOpened, chansClosed uint64) {
+	return s.churn.connsOpened.Load(), s.churn.connsClosed.Load(), s.churn.chansOpened.Load(), s.churn.chansClosed.Load()
+}
 
 // ConnInfo describes one client connection.
 type ConnInfo struct {
@@ -219,7 +250,12 @@ type ChannelInfo struct {
 	Number         uint16
 	Consumers      int
 	Unacked        int
-	GlobalPrefetch uint32
+	GlobalPrefetch uint32 // basic.qos global=true
+	// Prefetch is the basic.qos global=false value: the limit of each
+	// consumer created from now on (RabbitMQ's channel prefetch_count).
+	Prefetch uint32
+	// Confirm and Transactional say confirm.select or tx.select was sent.
+	Confirm, Transactional bool
 }
 
 // Name is RabbitMQ's channel name: "connection name (number)".
@@ -245,7 +281,8 @@ func (s *Server) Channels() []ChannelInfo {
 		for _, ch := range chs {
 			ch.dmu.Lock()
 			out = append(out, ChannelInfo{Conn: conn, Number: ch.id, Consumers: len(ch.consumers),
-				Unacked: ch.unacked.Len(), GlobalPrefetch: ch.channelPrefetch})
+				Unacked: ch.unacked.Len(), GlobalPrefetch: ch.channelPrefetch,
+				Prefetch: ch.infoPrefetch, Confirm: ch.infoConfirm, Transactional: ch.infoTx})
 			ch.dmu.Unlock()
 		}
 	}

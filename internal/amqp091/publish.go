@@ -253,6 +253,9 @@ func (ch *channel) confirmSelect(m *wire.ConfirmSelect) error {
 	}
 	ch.confirm = true
 	ch.confirms = &confirmer{ch: ch}
+	ch.dmu.Lock()
+	ch.infoConfirm = true
+	ch.dmu.Unlock()
 	if !m.Nowait {
 		ch.send(&wire.ConfirmSelectOk{})
 	}

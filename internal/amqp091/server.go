@@ -95,6 +95,7 @@ type Server struct {
 	// infos holds each open connection's published snapshot (*conn →
 	// *connInfo) for the management API; see info.go.
 	infos sync.Map
+	churn churnCounters // see info.go
 
 	mu    sync.Mutex
 	conns map[*conn]struct{} // guarded by mu

@@ -32,6 +32,9 @@ func (ch *channel) txSelect(m *wire.TxSelect) error {
 	}
 	if ch.tx == nil {
 		ch.tx = &txState{}
+		ch.dmu.Lock()
+		ch.infoTx = true
+		ch.dmu.Unlock()
 	}
 	ch.send(&wire.TxSelectOk{})
 	return nil

@@ -37,8 +37,19 @@ type Broker struct {
 	hotBytes                atomic.Int64 // memory charged to hot messages, all queues
 	hotLimit, queueHotLimit int64
 
+	// Queue churn since start, for the management API's churn_rates: one
+	// atomic add per queue declare or delete, never on the message path.
+	queuesDeclared, queuesCreated, queuesDeleted atomic.Uint64
+
 	mu     sync.RWMutex
 	vhosts map[string]*VHost // guarded by mu
+}
+
+// QueueChurn returns how many queue declares succeeded (new queue or
+// existing), how many queues were created and how many deleted since
+// start.
+func (b *Broker) QueueChurn() (declared, created, deleted uint64) {
+	return b.queuesDeclared.Load(), b.queuesCreated.Load(), b.queuesDeleted.Load()
 }
 
 // New returns a broker with no virtual hosts; callers add "/" (or restore

@@ -43,6 +43,7 @@ func (b *Broker) DeleteVHost(name string) error {
 		q.consumers = nil
 		q.mu.Unlock()
 	}
+	b.queuesDeleted.Add(uint64(len(v.queues)))
 	clear(v.queues)
 	for _, e := range v.exchanges {
 		e.bindings = nil

@@ -62,6 +62,17 @@ func (v *VHost) SetPolicies(ps []Policy, operator bool) {
 	}
 }
 
+// EffectivePolicies returns the policy and the operator policy that apply
+// to the queue (kind "queues") or exchange (kind "exchanges") of that
+// name, chosen as SetPolicies applies them; nil where none matches. The
+// policies returned must not be modified.
+func (v *VHost) EffectivePolicies(name, kind string) (user, operator *Policy) {
+	v.mu.RLock()
+	set := v.policies
+	v.mu.RUnlock()
+	return match(set.user, name, kind), match(set.operator, name, kind)
+}
+
 // match returns the highest-priority policy of ps applying to name.
 func match(ps []Policy, name, kind string) *Policy {
 	for i := range ps {

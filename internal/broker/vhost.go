@@ -28,16 +28,23 @@ type VHost struct {
 
 func newVHost(b *Broker, name string) *VHost {
 	v := &VHost{broker: b, name: name, exchanges: make(map[string]*Exchange), queues: make(map[string]*Queue)}
-	// The predeclared exchanges, as in every RabbitMQ vhost.
-	for _, e := range []struct{ name, typ string }{
-		{"", TypeDirect},
-		{"amq.direct", TypeDirect},
-		{"amq.fanout", TypeFanout},
-		{"amq.topic", TypeTopic},
-		{"amq.headers", TypeHeaders},
-		{"amq.match", TypeHeaders},
+	// The predeclared exchanges, as in every RabbitMQ vhost. RabbitMQ's
+	// firehose tracer publishes to amq.rabbitmq.trace; Warren has no
+	// tracing, so nothing does here (as in RabbitMQ with tracing off), but
+	// the exchange exists, internal, for listings and passive declares.
+	for _, e := range []struct {
+		name, typ string
+		internal  bool
+	}{
+		{"", TypeDirect, false},
+		{"amq.direct", TypeDirect, false},
+		{"amq.fanout", TypeFanout, false},
+		{"amq.topic", TypeTopic, false},
+		{"amq.headers", TypeHeaders, false},
+		{"amq.match", TypeHeaders, false},
+		{"amq.rabbitmq.trace", TypeTopic, true},
 	} {
-		v.exchanges[e.name] = &Exchange{vhost: v, name: e.name, typ: e.typ, durable: true, match: newMatcher(e.typ)}
+		v.exchanges[e.name] = &Exchange{vhost: v, name: e.name, typ: e.typ, durable: true, internal: e.internal, match: newMatcher(e.typ)}
 	}
 	return v
 }

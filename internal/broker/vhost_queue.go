@@ -64,6 +64,7 @@ func (v *VHost) DeclareQueue(s QueueSpec) (q *Queue, created bool, err error) {
 			return nil, false, err
 		}
 		q.Touch()
+		v.broker.queuesDeclared.Add(1)
 		return q, false, nil
 	}
 	if _, err := parseQueueArgs(s.Name, v.name, s.Args); err != nil {
@@ -83,6 +84,8 @@ func (v *VHost) DeclareQueue(s QueueSpec) (q *Queue, created bool, err error) {
 		}
 	}
 	v.queues[s.Name] = q
+	v.broker.queuesDeclared.Add(1)
+	v.broker.queuesCreated.Add(1)
 	// Every queue is bound to the default exchange by its name; that
 	// binding is implicit (see route.go) rather than stored.
 	return q, true, nil
@@ -143,6 +146,7 @@ func (v *VHost) deleteQueueLocked(q *Queue) (int, []*Consumer, error) {
 		}
 	}
 	delete(v.queues, q.name)
+	v.broker.queuesDeleted.Add(1)
 	for _, e := range v.exchanges {
 		if len(e.bindings) > 0 {
 			v.removeBindingsToLocked(e, q)

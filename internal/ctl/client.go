@@ -168,6 +168,10 @@ func (c *client) statusError(r request, resp *http.Response, data []byte) error 
 		}
 	case code == http.StatusNotFound:
 		e.Msg = notFoundMsg(r, reason)
+	case reason == "vhost_or_user_not_found" && r.vhost != "" && r.user != "":
+		// RabbitMQ's answer to a permission for a missing vhost or user
+		// (400) does not say which.
+		e.Msg = fmt.Sprintf("vhost '%s' or user '%s' not found (%d)", r.vhost, r.user, code)
 	case reason != "":
 		e.Msg = fmt.Sprintf("%s (%d)", reason, code)
 	default:

@@ -147,8 +147,8 @@ func TestVHostsUsersPermissions(t *testing.T) {
 	}
 	b.fail(t, 1, "user 'nobody' not found (404)", "set_user_tags", "nobody", "x")
 	b.fail(t, 1, "user 'nobody' not found (404)", "change_password", "nobody", "x")
-	b.fail(t, 1, "user 'nobody' not found (404)", "set_permissions", "nobody", ".*", ".*", ".*")
-	b.fail(t, 1, "vhost 'nope' not found (404)", "set_permissions", "-p", "nope", "alice", ".*", ".*", ".*")
+	b.fail(t, 1, "vhost '/' or user 'nobody' not found (400)", "set_permissions", "nobody", ".*", ".*", ".*")
+	b.fail(t, 1, "vhost 'nope' or user 'alice' not found (400)", "set_permissions", "-p", "nope", "alice", ".*", ".*", ".*")
 	b.fail(t, 1, "vhost 'nope' not found (404)", "list_queues", "-p", "nope")
 	b.ok(t, "delete_user", "alice")
 	b.fail(t, 1, "user 'alice' not found (404)", "delete_user", "alice")
@@ -167,7 +167,7 @@ func TestPolicies(t *testing.T) {
 	if !strings.Contains(out, `"priority": 5`) || strings.Contains(out, "pattern") {
 		t.Fatalf("list_policies json:\n%s", out)
 	}
-	b.fail(t, 1, "'bogus' is not a valid apply-to value (400)", "set_policy", "--apply-to", "bogus", "p", ".*", "{}")
+	b.fail(t, 1, "apply-to 'bogus' unrecognised; should be 'queues', 'exchanges' or 'all' (400)", "set_policy", "--apply-to", "bogus", "p", ".*", `{"max-length": 1}`)
 	b.fail(t, 2, "DEFINITION_JSON must be a JSON object", "set_policy", "p", ".*", "[1]")
 	b.ok(t, "clear_policy", "ttl")
 	if out := b.ok(t, "list_policies"); strings.Contains(out, "ttl") {

@@ -3,6 +3,7 @@ package mgmt
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/warrenmq/warren/internal/auth"
 	"github.com/warrenmq/warren/internal/broker"
@@ -223,20 +224,45 @@ func (a *API) postBinding(d string) handler {
 }
 
 // findBinding returns the binding between the ends whose properties_key
-// is {props}.
+// is {props}. The router has unescaped the segment once; a client that
+// escaped the properties_key for the URL (double-encoded, "a.%252A.c")
+// sends it intact, one that escaped the routing key once (rabbitmqadmin:
+// "a.%2A.c" for properties_key "a.%2A.c" of key "a.*.c") sends the key
+// itself. RabbitMQ unquotes the segment again and accepts both; so does
+// this, preferring an exact properties_key match.
 func (a *API) findBinding(w http.ResponseWriter, r *http.Request, p *principal, d string) (*broker.VHost, *broker.Exchange, broker.Destination, bindingRow, bool) {
 	v, src, dst, ok := a.bindingEnds(w, r, p, d)
 	if !ok {
 		return nil, nil, nil, bindingRow{}, false
 	}
 	props := r.PathValue("props")
-	for _, b := range vhostBindings(v, between(src, dst, d)) {
+	rows := vhostBindings(v, between(src, dst, d))
+	for _, b := range rows {
 		if propertiesKey(b.key, b.args) == props {
+			return v, src, dst, b, true
+		}
+	}
+	for _, b := range rows {
+		if unquotedPropertiesKey(propertiesKey(b.key, b.args)) == props {
 			return v, src, dst, b, true
 		}
 	}
 	notFound(w)
 	return nil, nil, nil, bindingRow{}, false
+}
+
+// unquotedPropertiesKey is a properties_key with its routing key part
+// unescaped: "a.%2A.c~hash" → "a.*.c~hash". The quoted key never
+// contains "~" (it is escaped), so the first "~" separates the hash.
+func unquotedPropertiesKey(pk string) string {
+	key, hash, found := strings.Cut(pk, "~")
+	if k, err := url.QueryUnescape(key); err == nil {
+		key = k
+	}
+	if found {
+		return key + "~" + hash
+	}
+	return key
 }
 
 func (a *API) getBinding(d string) handler {

@@ -139,8 +139,8 @@ func (a *API) chanJSON(c amqp091.ChannelInfo) map[string]any {
 		"vhost":              c.Conn.VHost, "user": c.Conn.User, "user_who_performed_action": c.Conn.User,
 		"consumer_count": c.Consumers, "messages_unacknowledged": c.Unacked,
 		"messages_unconfirmed": 0, "messages_uncommitted": 0, "acks_uncommitted": 0,
-		"prefetch_count": 0, "global_prefetch_count": c.GlobalPrefetch,
-		"confirm": false, "transactional": false,
+		"prefetch_count": c.Prefetch, "global_prefetch_count": c.GlobalPrefetch,
+		"confirm": c.Confirm, "transactional": c.Transactional,
 	}
 	return m
 }

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"encoding/json"
 	"mime"
 	"net/http"
 	"sort"
@@ -10,12 +11,14 @@ import (
 )
 
 // definitions is RabbitMQ's definitions document. Lists are always
-// present (possibly empty), as in a RabbitMQ export.
+// present (possibly empty), as in a RabbitMQ export. A per-vhost export
+// has only rabbit_version, parameters, policies, queues, exchanges and
+// bindings (RabbitMQ 3.10's key set).
 type definitions struct {
 	RabbitVersion    string           `json:"rabbit_version"`
-	RabbitMQVersion  string           `json:"rabbitmq_version"`
-	ProductName      string           `json:"product_name"`
-	ProductVersion   string           `json:"product_version"`
+	RabbitMQVersion  string           `json:"rabbitmq_version,omitempty"`
+	ProductName      string           `json:"product_name,omitempty"`
+	ProductVersion   string           `json:"product_version,omitempty"`
 	Users            []map[string]any `json:"users,omitempty"`
 	VHosts           []map[string]any `json:"vhosts,omitempty"`
 	Permissions      []map[string]any `json:"permissions,omitempty"`
@@ -28,15 +31,33 @@ type definitions struct {
 	Bindings         []map[string]any `json:"bindings"`
 }
 
+// MarshalJSON writes the whole-broker lists even when empty (omitempty
+// only drops them from a per-vhost export, whose global part is nil).
+func (d *definitions) MarshalJSON() ([]byte, error) {
+	type plain definitions
+	if d.Users == nil {
+		return json.Marshal((*plain)(d))
+	}
+	return json.Marshal(struct {
+		*plain
+		Users            []map[string]any `json:"users"`
+		VHosts           []map[string]any `json:"vhosts"`
+		Permissions      []map[string]any `json:"permissions"`
+		TopicPermissions []map[string]any `json:"topic_permissions"`
+		GlobalParameters []map[string]any `json:"global_parameters"`
+	}{(*plain)(d), d.Users, d.VHosts, d.Permissions, d.TopicPermissions, d.GlobalParameters})
+}
+
 // predeclared reports the exchanges every vhost has, which definitions
 // never carry.
 func predeclared(name string) bool { return name == "" || strings.HasPrefix(name, "amq.") }
 
 // export builds the definitions of every vhost, or of one (vhost set):
-// then objects carry no vhost field and users, vhosts and permissions are
-// left out, as RabbitMQ's per-vhost export does.
+// then queues, exchanges and bindings carry no vhost field (parameters
+// and policies keep theirs) and users, vhosts, permissions and global
+// parameters are left out, as RabbitMQ's per-vhost export does.
 func (a *API) export(one *broker.VHost) *definitions {
-	d := &definitions{RabbitVersion: RabbitMQVersion, RabbitMQVersion: RabbitMQVersion, ProductName: "Warren", ProductVersion: a.d.Version,
+	d := &definitions{RabbitVersion: RabbitMQVersion,
 		Parameters: []map[string]any{}, Policies: []map[string]any{}, Queues: []map[string]any{},
 		Exchanges: []map[string]any{}, Bindings: []map[string]any{}}
 	vs := a.d.Broker.VHosts()
@@ -54,30 +75,18 @@ func (a *API) export(one *broker.VHost) *definitions {
 		return m
 	}
 	if one == nil {
+		d.RabbitMQVersion, d.ProductName, d.ProductVersion = RabbitMQVersion, "Warren", a.d.Version
 		a.exportGlobal(d, vs)
 	}
 	a.mu.RLock()
-	for _, p := range a.mem.paramList() {
+	for _, p := range a.paramList() {
 		if in[p.VHost] {
-			d.Parameters = append(d.Parameters, strip(paramDef(p)))
-		}
-	}
-	for _, v := range vs {
-		if lim := a.mem.limits[0][v.Name()]; len(lim) > 0 {
-			d.Parameters = append(d.Parameters, strip(map[string]any{"vhost": v.Name(), "component": "vhost-limits", "name": "limits", "value": copyMap(lim)}))
-		}
-	}
-	for _, p := range a.mem.policyList(true) {
-		if in[p.VHost] {
-			val := p.json()
-			delete(val, "vhost")
-			delete(val, "name")
-			d.Parameters = append(d.Parameters, strip(map[string]any{"vhost": p.VHost, "component": "operator_policy", "name": p.Name, "value": val}))
+			d.Parameters = append(d.Parameters, paramDef(p))
 		}
 	}
 	for _, p := range a.mem.policyList(false) {
 		if in[p.VHost] {
-			d.Policies = append(d.Policies, strip(p.json()))
+			d.Policies = append(d.Policies, p.json())
 		}
 	}
 	a.mu.RUnlock()
@@ -148,6 +157,7 @@ func (a *API) exportGlobal(d *definitions, vs []*broker.VHost) {
 		d.TopicPermissions = append(d.TopicPermissions, topicPermJSON(p))
 	}
 	d.GlobalParameters = []map[string]any{}
+	a.clusterID() // make sure it exists: RabbitMQ exports it
 	for _, g := range a.globalList() {
 		d.GlobalParameters = append(d.GlobalParameters, globalJSON(g))
 	}

@@ -95,8 +95,12 @@ func (im *importer) user(m map[string]any) error {
 		return err
 	}
 	if lim, ok := m["limits"].(map[string]any); ok && len(lim) > 0 {
+		set, _ := limitSetOf(normJSON(lim))
+		if msg := validateLimits(set, true); msg != "" {
+			return fmt.Errorf("%s", validationFailed([]string{msg}, false))
+		}
 		im.a.mu.Lock()
-		im.a.mem.limits[1][name] = normJSON(lim).(map[string]any)
+		im.a.mem.limits[1][name] = set
 		im.a.mu.Unlock()
 		im.a.applyLimits(true, name)
 	}
@@ -153,38 +157,40 @@ func (im *importer) topicPermission(m map[string]any) error {
 	return im.a.perms.PutTopic(tp)
 }
 
-// parameter imports a runtime parameter; vhost limits and operator
-// policies travel as parameters in RabbitMQ's format.
+// parameter imports a runtime parameter: the components Warren implements
+// (vhost limits and operator policies, in RabbitMQ's format); others are
+// refused as by RabbitMQ without the plugin that defines them.
 func (im *importer) parameter(m map[string]any) error {
 	vhost, _, err := im.vhostOf(m)
 	if err != nil {
 		return err
 	}
 	comp, name := str(m, "component"), str(m, "name")
-	val := normJSON(m["value"])
-	im.a.mu.Lock()
-	defer im.a.mu.Unlock()
-	switch comp {
-	case "vhost-limits":
-		lim, ok := val.(map[string]any)
-		if !ok {
-			return fmt.Errorf("vhost-limits value must be an object")
-		}
-		im.a.mem.limits[0][vhost] = lim
-		im.limitVHosts = append(im.limitVHosts, vhost)
-	case "operator_policy":
-		body, ok := m["value"].(map[string]any)
-		if !ok {
-			return fmt.Errorf("operator_policy value must be an object")
-		}
-		pol, err := parsePolicy(body, vhost, name)
+	if msg := componentError(comp); msg != "" {
+		return fmt.Errorf("%s", msg)
+	}
+	if comp == componentVHostLimits {
+		set, err := parseVHostLimitsParam(name, normJSON(m["value"]))
 		if err != nil {
 			return err
 		}
-		im.a.mem.policies[1][[2]string{vhost, name}] = pol
-	default:
-		im.a.mem.params[[3]string{comp, vhost, name}] = parameter{Component: comp, VHost: vhost, Name: name, Value: val}
+		im.a.mu.Lock()
+		im.a.mem.limits[0][vhost] = set
+		im.a.mu.Unlock()
+		im.limitVHosts = append(im.limitVHosts, vhost)
+		return nil
 	}
+	body, ok := m["value"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("operator_policy value must be an object")
+	}
+	pol, err := parsePolicy(body, vhost, name, true, false)
+	if err != nil {
+		return err
+	}
+	im.a.mu.Lock()
+	im.a.mem.policies[1][[2]string{vhost, name}] = pol
+	im.a.mu.Unlock()
 	return nil
 }
 
@@ -207,7 +213,7 @@ func (im *importer) policy(m map[string]any) error {
 	if err != nil {
 		return err
 	}
-	pol, err := parsePolicy(m, vhost, str(m, "name"))
+	pol, err := parsePolicy(m, vhost, str(m, "name"), false, false)
 	if err != nil {
 		return err
 	}
@@ -287,7 +293,9 @@ func (a *API) importDefinitions(w http.ResponseWriter, r *http.Request, p *princ
 		}
 		im.vhost = vh
 	}
-	doc, ok := readBody(w, r)
+	// RabbitMQ answers failed_to_parse_json for a definitions body that is
+	// not a JSON object (where other endpoints say not_json).
+	doc, ok := readBodyAs(w, r, "failed_to_parse_json")
 	if !ok {
 		return
 	}

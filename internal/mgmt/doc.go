@@ -34,12 +34,12 @@
 // full JSON objects, and only the requested page is rendered, so a page of
 // 50,000 queues costs milliseconds.
 //
-// Kept only in memory for now (the definitions log has no op kinds for
-// them yet): policies, operator policies, runtime and global parameters,
-// vhost and user limits, topic permissions and vhost metadata
-// (description, tags, default queue type). They are exported and imported
-// with definitions. Users, permissions, vhosts, durable exchanges, queues
-// and bindings are persisted through Deps.Definitions and the broker.
-// Policies and limits are stored and listed; enforcing them is not this
-// package's job.
+// Storage. Users, permissions, vhosts, durable exchanges, queues and
+// bindings are persisted through Deps.Definitions and the broker;
+// policies, operator policies, vhost and user limits, topic permissions
+// and global parameters as meta params (params_persist.go). Vhost
+// metadata (description, tags, default queue type) and the cluster name
+// are kept only in memory for now. Runtime parameters are those of the
+// components Warren implements: vhost-limits and operator_policy (see
+// policies.go). Everything is exported and imported with definitions.
 package mgmt

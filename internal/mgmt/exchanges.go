@@ -12,13 +12,20 @@ type exchangeRow struct {
 	e     *broker.Exchange
 }
 
+// exchangeJSON renders RabbitMQ's exchange object; "policy" names the
+// policy applying to the exchange and, as in RabbitMQ, is absent when
+// none does.
 func exchangeJSON(x exchangeRow) map[string]any {
 	e := x.e
-	return map[string]any{
+	m := map[string]any{
 		"name": e.Name(), "vhost": x.vhost, "type": e.Type(), "durable": e.Durable(),
 		"auto_delete": e.AutoDelete(), "internal": e.Internal(), "arguments": jsonTable(e.Args()),
 		"user_who_performed_action": "rmq-internal",
 	}
+	if up, _ := e.VHost().EffectivePolicies(e.Name(), "exchanges"); up != nil {
+		m["policy"] = up.Name
+	}
+	return m
 }
 
 func exchangeLister() lister[exchangeRow] {

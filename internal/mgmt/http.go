@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -282,6 +283,13 @@ func brokerError(w http.ResponseWriter, err error) {
 // empty object, as in RabbitMQ. Numbers stay json.Number so integers keep
 // their type in arguments.
 func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	return readBodyAs(w, r, "")
+}
+
+// readBodyAs is readBody with the reason given for a body that is not a
+// JSON object ("" for RabbitMQ's usual answers: not_json, or the note on
+// doubly-encoded input).
+func readBodyAs(w http.ResponseWriter, r *http.Request, notObject string) (map[string]any, bool) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		badRequest(w, "could not read the request body")
@@ -299,12 +307,14 @@ func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		badRequest(w, "not_json")
+		badRequest(w, cmp.Or(notObject, "not_json"))
 		return nil, false
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		if _, isStr := v.(string); isStr {
+		if notObject != "" {
+			badRequest(w, notObject)
+		} else if _, isStr := v.(string); isStr {
 			badRequest(w, "invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?")
 		} else {
 			badRequest(w, "not_json")

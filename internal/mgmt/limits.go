@@ -1,8 +1,13 @@
 package mgmt
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 )
 
 type globalParam struct {
@@ -10,7 +15,30 @@ type globalParam struct {
 	value any
 }
 
+// clusterIDParam is RabbitMQ's internal_cluster_id global parameter: an
+// opaque identifier created once per cluster (here: on first use, then
+// persisted), listed with the global parameters and exported.
+const clusterIDParam = "internal_cluster_id"
+
+// clusterID returns the internal_cluster_id, creating it if need be.
+func (a *API) clusterID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if id, ok := a.mem.globals[clusterIDParam].(string); ok {
+		return id
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	id := "warren-cluster-id-" + base64.RawURLEncoding.EncodeToString(b[:])
+	if err := a.persistParam(paramGlobal, "", clusterIDParam, id); err != nil {
+		a.log.Warn("could not persist the internal cluster id", "err", err)
+	}
+	a.mem.globals[clusterIDParam] = id
+	return id
+}
+
 func (a *API) globalList() []globalParam {
+	a.clusterID()
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	out := make([]globalParam, 0, len(a.mem.globals))
@@ -47,6 +75,7 @@ func (a *API) getGlobalParameter(w http.ResponseWriter, r *http.Request, p *prin
 		return
 	}
 	name := r.PathValue("name")
+	a.clusterID()
 	a.mu.RLock()
 	v, ok := a.mem.globals[name]
 	a.mu.RUnlock()
@@ -72,9 +101,14 @@ func (a *API) putGlobalParameter(w http.ResponseWriter, r *http.Request, p *prin
 		return
 	}
 	name := r.PathValue("name")
+	val = normJSON(val)
+	if err := a.persistParam(paramGlobal, "", name, val); err != nil {
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		return
+	}
 	a.mu.Lock()
 	_, existed := a.mem.globals[name]
-	a.mem.globals[name] = normJSON(val)
+	a.mem.globals[name] = val
 	a.mu.Unlock()
 	created(w, !existed)
 }
@@ -87,13 +121,21 @@ func (a *API) deleteGlobalParameter(w http.ResponseWriter, r *http.Request, p *p
 	name := r.PathValue("name")
 	a.mu.Lock()
 	_, existed := a.mem.globals[name]
-	delete(a.mem.globals, name)
-	a.mu.Unlock()
-	if !existed {
-		notFound(w)
-		return
+	var err error
+	if existed {
+		if err = a.persistParam(paramGlobal, "", name, nil); err == nil {
+			delete(a.mem.globals, name)
+		}
 	}
-	noContent(w)
+	a.mu.Unlock()
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+	case !existed:
+		notFound(w)
+	default:
+		noContent(w)
+	}
 }
 
 // The limits RabbitMQ knows, for vhosts and for users.
@@ -102,9 +144,124 @@ var limitNames = [2]map[string]bool{
 	{"max-connections": true, "max-channels": true},
 }
 
+// limitKV is one limit.
+type limitKV struct {
+	name  string
+	value any
+}
+
+// limitSet is a vhost's or a user's limits in RabbitMQ's order. A vhost's
+// limits are RabbitMQ's runtime parameter vhost-limits/limits, a list
+// where setting one limit puts it first (and a parameter set whole, from a
+// JSON object, is in key order); a user's are a map, in key order.
+type limitSet []limitKV
+
+func (s limitSet) get(name string) (any, bool) {
+	for _, kv := range s {
+		if kv.name == name {
+			return kv.value, true
+		}
+	}
+	return nil, false
+}
+
+func (s limitSet) without(name string) limitSet {
+	out := make(limitSet, 0, len(s))
+	for _, kv := range s {
+		if kv.name != name {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// with sets one limit: first for a vhost, in key order for a user.
+func (s limitSet) with(name string, v any, user bool) limitSet {
+	out := append(limitSet{{name, v}}, s.without(name)...)
+	if user {
+		sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
+	}
+	return out
+}
+
+// limitSetOf reads a limits object (sorted by key) or an empty list.
+func limitSetOf(v any) (limitSet, bool) {
+	switch m := v.(type) {
+	case map[string]any:
+		out := make(limitSet, 0, len(m))
+		for _, k := range sortedKeys(m) {
+			out = append(out, limitKV{k, m[k]})
+		}
+		return out, true
+	case []any:
+		return limitSet{}, len(m) == 0
+	}
+	return nil, false
+}
+
+// json renders the set as a JSON object in its order; an empty set is
+// [], as RabbitMQ renders the empty list.
+func (s limitSet) json() any {
+	if len(s) == 0 {
+		return []any{}
+	}
+	return orderedObject(s)
+}
+
+// object renders the set as a map (for users, and anything unordered).
+func (s limitSet) object() map[string]any {
+	m := make(map[string]any, len(s))
+	for _, kv := range s {
+		m[kv.name] = kv.value
+	}
+	return m
+}
+
+// orderedObject is a JSON object that keeps its key order.
+type orderedObject []limitKV
+
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(kv.name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(kv.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// validateLimits checks a limits object as RabbitMQ's vhost-limits
+// validator does; it returns the error line or "".
+func validateLimits(s limitSet, user bool) string {
+	for _, kv := range s {
+		if !limitNames[idx(user)][kv.name] {
+			return fmt.Sprintf("Unrecognised terms [{%s,%s}] in limits", erlangTerm(kv.name), erlangTerm(kv.value))
+		}
+	}
+	for _, kv := range s {
+		if _, ok := jsonFloat(kv.value); !ok {
+			return fmt.Sprintf("%s should be a number, actually was %s", kv.name, erlangTerm(kv.value))
+		}
+	}
+	return ""
+}
+
 type limitEntry struct {
 	owner  string
-	values map[string]any
+	values limitSet
 }
 
 func (a *API) limitList(user bool, only string) []limitEntry {
@@ -116,15 +273,14 @@ func (a *API) limitList(user bool, only string) []limitEntry {
 		if only != "" && k != only {
 			continue
 		}
-		vals := make(map[string]any, len(m[k]))
-		for n, v := range m[k] {
-			vals[n] = v
-		}
-		out = append(out, limitEntry{k, vals})
+		out = append(out, limitEntry{k, append(limitSet(nil), m[k]...)})
 	}
 	return out
 }
 
+// getLimits lists vhost or user limits. A vhost whose limits were all
+// removed keeps its (empty) vhost-limits parameter: RabbitMQ lists it
+// with "value": [] among all vhosts' limits, but not for the vhost alone.
 func (a *API) getLimits(user bool) handler {
 	ownerKey := "vhost"
 	if user {
@@ -147,7 +303,7 @@ func (a *API) getLimits(user bool) handler {
 		}
 		var out []limitEntry
 		for _, e := range a.limitList(user, owner) {
-			if user || a.canSee(p, e.owner) {
+			if (user || a.canSee(p, e.owner)) && (owner == "" || len(e.values) > 0) {
 				out = append(out, e)
 			}
 		}
@@ -159,7 +315,12 @@ func (a *API) getLimits(user bool) handler {
 				}
 				return skey{}, f == "vhost" || f == "name"
 			},
-			render: func(e limitEntry) map[string]any { return map[string]any{ownerKey: e.owner, "value": e.values} },
+			render: func(e limitEntry) map[string]any {
+				if user {
+					return map[string]any{ownerKey: e.owner, "value": e.values.object()}
+				}
+				return map[string]any{ownerKey: e.owner, "value": e.values.json()}
+			},
 		})
 	}
 }
@@ -178,30 +339,36 @@ func (a *API) putLimit(user bool) handler {
 			vhostNotFound(w)
 			return
 		}
-		if !limitNames[idx(user)][name] {
-			badRequest(w, fmt.Sprintf("Validation failed\n\nUnrecognised terms [{<<\"%s\">>,...}] in limits", name))
-			return
-		}
 		body, ok := readBody(w, r)
 		if !ok {
 			return
 		}
-		v, err := intField(body, "value", 0)
-		if _, has := body["value"]; !has || err != nil {
-			badRequest(w, "value must be an integer")
+		val, has := body["value"]
+		if !has {
+			badRequest(w, "[{key_missing,value}]")
 			return
 		}
-		if err := a.persistParam(limitComponent(user), owner, name, v); err != nil {
-			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		if msg := validateLimits(limitSet{{name, val}}, user); msg != "" {
+			badRequest(w, validationFailed([]string{msg}, false))
+			return
+		}
+		v, err := intField(body, "value", 0)
+		if err != nil {
+			badRequest(w, "value must be an integer")
 			return
 		}
 		a.mu.Lock()
 		m := a.mem.limits[idx(user)]
-		if m[owner] == nil {
-			m[owner] = map[string]any{}
+		set := m[owner].with(name, v, user)
+		err = a.persistLimits(user, owner, set, name)
+		if err == nil {
+			m[owner] = set
 		}
-		m[owner][name] = v
 		a.mu.Unlock()
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+			return
+		}
 		a.applyLimits(user, owner)
 		noContent(w)
 	}
@@ -213,23 +380,30 @@ func (a *API) deleteLimit(user bool) handler {
 			return
 		}
 		owner, name := r.PathValue("owner"), r.PathValue("name")
-		if err := a.persistParam(limitComponent(user), owner, name, nil); err != nil {
-			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-			return
-		}
 		a.mu.Lock()
 		m := a.mem.limits[idx(user)]
-		_, existed := m[owner][name]
-		delete(m[owner], name)
-		if len(m[owner]) == 0 {
-			delete(m, owner)
+		set := m[owner]
+		_, existed := set.get(name)
+		var err error
+		if existed {
+			set = set.without(name)
+			if err = a.persistLimits(user, owner, set, name); err == nil {
+				if user && len(set) == 0 {
+					delete(m, owner) // a vhost keeps its (empty) vhost-limits parameter
+				} else {
+					m[owner] = set
+				}
+			}
 		}
 		a.mu.Unlock()
-		if !existed {
+		switch {
+		case !existed:
 			notFound(w)
-			return
+		case err != nil:
+			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		default:
+			a.applyLimits(user, owner)
+			noContent(w)
 		}
-		a.applyLimits(user, owner)
-		noContent(w)
 	}
 }

@@ -12,7 +12,7 @@ func (a *API) applyLimits(user bool, owner string) {
 	a.mu.Lock()
 	vals := a.mem.limits[idx(user)][owner]
 	get := func(name string) int64 {
-		if v, ok := vals[name]; ok {
+		if v, ok := vals.get(name); ok {
 			if n, ok := toInt(v); ok {
 				return n
 			}

@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -141,13 +142,65 @@ func newMessage(exchange, key string, props wire.Properties, body []byte) (*mess
 		m.Headers = map[string]any(props.Headers)
 	}
 	if props.Has(wire.FlagExpiration) {
-		ttl, err := strconv.ParseInt(props.Expiration, 10, 64)
-		if err != nil || ttl < 0 {
-			return nil, fmt.Errorf("invalid expiration '%s'", props.Expiration)
+		ttl, err := parseExpiration(props.Expiration)
+		if err != nil {
+			return nil, err
 		}
 		m.Expiration = ttl
 	}
 	return m, nil
+}
+
+// parseExpiration reads the expiration property, failing with RabbitMQ's
+// reasons (Erlang's string:to_integer results).
+func parseExpiration(s string) (int64, error) {
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	ttl, err := strconv.ParseInt(s[:i], 10, 64)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("invalid expiration '%s': no_integer", s)
+	case i < len(s):
+		return 0, fmt.Errorf("invalid expiration '%s': {leftover_string,%q}", s, s[i:])
+	case ttl < 0:
+		return 0, fmt.Errorf("invalid expiration '%s': {value_negative,%d}", s, ttl)
+	}
+	return ttl, nil
+}
+
+// amqpCodeNames are the reply-code names RabbitMQ prefixes channel errors
+// with.
+var amqpCodeNames = map[uint16]string{
+	broker.CodeAccessRefused: "ACCESS_REFUSED", broker.CodeNotFound: "NOT_FOUND",
+	broker.CodeResourceLocked: "RESOURCE_LOCKED", broker.CodePreconditionFailed: "PRECONDITION_FAILED",
+	broker.CodeCommandInvalid: "COMMAND_INVALID", broker.CodeNotAllowed: "NOT_ALLOWED",
+	broker.CodeNotImplemented: "NOT_IMPLEMENTED", broker.CodeInternalError: "INTERNAL_ERROR",
+}
+
+// channelError answers as RabbitMQ's API does when the AMQP channel it
+// works on internally (publish) is closed by the broker: 400 bad_request
+// with the reply code and text, "404 NOT_FOUND - no exchange ...".
+func channelError(w http.ResponseWriter, code uint16, text string) {
+	name, ok := amqpCodeNames[code]
+	if !ok {
+		name = "ERROR"
+	}
+	badRequest(w, fmt.Sprintf("%d %s - %s", code, name, text))
+}
+
+// brokerChannelError is channelError for a broker failure.
+func brokerChannelError(w http.ResponseWriter, err error) {
+	var be *broker.Error
+	if !errors.As(err, &be) {
+		writeError(w, http.StatusInternalServerError, "internal_server_error", err.Error())
+		return
+	}
+	channelError(w, be.Code, be.Text)
 }
 
 // publishAndSync routes m and waits until it is durable on every queue
@@ -204,25 +257,40 @@ func (a *API) publish(w http.ResponseWriter, r *http.Request, p *principal) {
 		badRequest(w, err.Error())
 		return
 	}
+	// From here on RabbitMQ publishes on an internal AMQP channel, whose
+	// errors come back as 400 "CODE NAME - text", in basic.publish's order:
+	// write permission, the exchange, internal, the topic permission.
+	if !a.perms.Check(p.user.Name, vhost, auth.Write, permName(name)) {
+		channelError(w, broker.CodeAccessRefused, fmt.Sprintf("access to exchange '%s' in vhost '%s' refused for user '%s'",
+			permName(name), vhost, p.user.Name))
+		return
+	}
+	e := v.Exchange(name)
+	if e == nil {
+		channelError(w, broker.CodeNotFound, fmt.Sprintf("no exchange '%s' in vhost '%s'", permName(name), vhost))
+		return
+	}
+	if e.Internal() {
+		channelError(w, broker.CodeAccessRefused, fmt.Sprintf("cannot publish to internal exchange '%s' in vhost '%s'", name, vhost))
+		return
+	}
+	if e.Type() == broker.TypeTopic && !a.perms.CheckTopic(p.user.Name, vhost, name, auth.Write, key) {
+		channelError(w, broker.CodeAccessRefused, fmt.Sprintf("access to topic '%s' in exchange '%s' in vhost '%s' refused for user '%s'",
+			key, name, vhost, p.user.Name))
+		return
+	}
 	if props.Has(wire.FlagUserID) && props.UserID != p.user.Name && !p.user.HasTag("impersonator") {
-		badRequest(w, fmt.Sprintf("user_id property set to '%s' but authenticated user was '%s'", props.UserID, p.user.Name))
-		return
-	}
-	if v.Exchange(name) == nil {
-		notFound(w)
-		return
-	}
-	if !a.checkResource(w, p, vhost, auth.Write, "exchange", name) || !a.checkTopic(w, p, v, name, auth.Write, key) {
+		channelError(w, broker.CodePreconditionFailed, fmt.Sprintf("user_id property set to '%s' but authenticated user was '%s'", props.UserID, p.user.Name))
 		return
 	}
 	m, err := newMessage(name, key, props, data)
 	if err != nil {
-		badRequest(w, err.Error())
+		channelError(w, broker.CodePreconditionFailed, err.Error())
 		return
 	}
 	n, err := publishAndSync(v, m)
 	if err != nil {
-		brokerError(w, err)
+		brokerChannelError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"routed": n > 0})
@@ -306,9 +374,15 @@ func messageJSON(d broker.Delivery, remaining int, enc string, truncate int64) m
 	if enc == "base64" || !utf8.Valid(body) {
 		payload, penc = base64.StdEncoding.EncodeToString(body), "base64"
 	}
+	// A message without properties has "properties": [], not {}: RabbitMQ
+	// renders the empty property list as Erlang's empty list.
+	var props any = propsJSON(d.Msg.Props)
+	if len(props.(map[string]any)) == 0 {
+		props = []any{}
+	}
 	return map[string]any{
 		"payload_bytes": len(d.Msg.Body), "redelivered": d.Redelivered, "exchange": d.Msg.Exchange,
-		"routing_key": d.Msg.RoutingKey, "message_count": remaining, "properties": propsJSON(d.Msg.Props),
+		"routing_key": d.Msg.RoutingKey, "message_count": remaining, "properties": props,
 		"payload": payload, "payload_encoding": penc,
 	}
 }

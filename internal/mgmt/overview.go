@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -134,7 +135,37 @@ func (a *API) getOverview(w http.ResponseWriter, r *http.Request, p *principal) 
 		"statistics_db_event_queue": 0,
 		"listeners":                 ls,
 		"contexts":                  ctxs,
+		"churn_rates":               a.churnRates(),
+		// RabbitMQ's web UI warns when a release series is out of
+		// support; Warren's current release is supported.
+		"release_series_support_status": "supported",
+		"sample_retention_policies":     a.retentionPolicies(),
 	})
+}
+
+// churnRates is RabbitMQ's churn_rates: connections and channels opened
+// and closed, queues declared, created and deleted since start (live
+// counts), each with its rate over the last sampling interval.
+func (a *API) churnRates() map[string]any {
+	cur, snap := a.stats.churn(), a.stats.current()
+	m := make(map[string]any, 2*len(churnNames))
+	for i, name := range churnNames {
+		m[name] = cur[i]
+		m[name+"_details"] = map[string]any{"rate": snap.churnRate[i]}
+	}
+	return m
+}
+
+// retentionPolicies is RabbitMQ's sample_retention_policies: for each
+// policy, the ages (seconds) of the sample windows the statistics keep.
+// Warren keeps no history: every rate is over the last sampling interval,
+// the one window it reports (none while sampling is off).
+func (a *API) retentionPolicies() map[string]any {
+	ages := []int{}
+	if iv := a.stats.interval; iv > 0 {
+		ages = append(ages, int(math.Ceil(iv.Seconds())))
+	}
+	return map[string]any{"global": ages, "basic": ages, "detailed": ages}
 }
 
 func (a *API) getWhoami(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -80,15 +80,12 @@ func (a *API) getPermission(w http.ResponseWriter, r *http.Request, p *principal
 }
 
 // userAndVHost checks that the {user} and {vhost} of a permission path
-// exist.
+// exist; RabbitMQ refuses to set a permission for a missing one with 400
+// vhost_or_user_not_found.
 func (a *API) userAndVHost(w http.ResponseWriter, r *http.Request) (string, string, bool) {
 	user, vhost := r.PathValue("user"), r.PathValue("vhost")
-	if a.d.Broker.VHost(vhost) == nil {
-		vhostNotFound(w)
-		return "", "", false
-	}
-	if a.d.Users.Get(user) == nil {
-		writeError(w, http.StatusNotFound, "not_found", "user_not_found")
+	if a.d.Broker.VHost(vhost) == nil || a.d.Users.Get(user) == nil {
+		badRequest(w, "vhost_or_user_not_found")
 		return "", "", false
 	}
 	return user, vhost, true

@@ -3,12 +3,16 @@ package mgmt
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
+	"sort"
 )
 
-var applyToValues = map[string]bool{"all": true, "queues": true, "exchanges": true,
-	"classic_queues": true, "quorum_queues": true, "streams": true}
+// applyToValues are RabbitMQ 3.10's apply-to values (3.12's
+// classic_queues, quorum_queues and streams are not: Warren's queues all
+// match "queues").
+var applyToValues = map[string]bool{"all": true, "queues": true, "exchanges": true}
 
 // normJSON replaces json.Number (kept while decoding so arguments keep
 // integer types) by int64 or float64 in stored free-form values.
@@ -111,34 +115,56 @@ func (a *API) requirePolicyWrite(w http.ResponseWriter, p *principal, operator b
 	return a.requirePolicies(w, p, vhost)
 }
 
-// parsePolicy validates a policy body as RabbitMQ does: pattern and
-// definition are required, priority defaults to 0 and apply-to to "all".
-func parsePolicy(body map[string]any, vhost, name string) (policy, error) {
+// parsePolicy validates a policy (or operator policy) body as RabbitMQ
+// does: pattern and definition are required, priority defaults to 0 and
+// apply-to to "all"; every failing field is reported (see
+// policy_validate.go). needPriority is for operator policies set as
+// runtime parameters, where RabbitMQ requires the priority.
+func parsePolicy(body map[string]any, vhost, name string, operator, needPriority bool) (policy, error) {
 	pol := policy{VHost: vhost, Name: name, ApplyTo: "all"}
 	pat, ok := body["pattern"].(string)
 	if !ok {
-		return pol, fmt.Errorf("key_missing: pattern")
+		return pol, fmt.Errorf("[{key_missing,pattern}]")
+	}
+	def, ok := body["definition"].(map[string]any)
+	if _, present := body["definition"]; !present {
+		return pol, fmt.Errorf("[{key_missing,definition}]")
+	}
+	var errs []string
+	if !ok {
+		errs = append(errs, "definition must be a dictionary: "+erlangTerm(body["definition"]))
+	} else if msg := validateDefinition(def, operator); msg != "" {
+		errs = append(errs, msg)
+	}
+	if at, ok := body["apply-to"]; ok {
+		s, isStr := at.(string)
+		if !isStr || !applyToValues[s] {
+			errs = append(errs, fmt.Sprintf("apply-to '%v' unrecognised; should be 'queues', 'exchanges' or 'all'", at))
+		} else {
+			pol.ApplyTo = s
+		}
 	}
 	if _, err := regexp.Compile(pat); err != nil {
-		return pol, fmt.Errorf("Validation failed\n\n%q is not a valid regular expression", pat)
+		errs = append(errs, "pattern should be regular expression but is invalid: "+err.Error())
 	}
 	pol.Pattern = pat
-	def, ok := body["definition"].(map[string]any)
-	if !ok {
-		return pol, fmt.Errorf("key_missing: definition")
+	switch prio, present := body["priority"]; {
+	case !present && needPriority:
+		errs = append(errs, fmt.Sprintf("Key \"priority\" not found in %s", name))
+	case !present || prio == nil:
+	default:
+		if n, ok := jsonInt(prio); ok {
+			pol.Priority = n
+		} else if f, ok := jsonFloat(prio); ok {
+			pol.Priority = int64(math.Floor(f)) // RabbitMQ takes any number; Warren keeps integers
+		} else {
+			errs = append(errs, "priority should be a number, actually was "+erlangTerm(prio))
+		}
+	}
+	if len(errs) > 0 {
+		return pol, fmt.Errorf("%s", validationFailed(errs, !operator))
 	}
 	pol.Definition = normJSON(def).(map[string]any)
-	prio, err := intField(body, "priority", 0)
-	if err != nil {
-		return pol, err
-	}
-	pol.Priority = prio
-	if at, ok := body["apply-to"].(string); ok && at != "" {
-		if !applyToValues[at] {
-			return pol, fmt.Errorf("Validation failed\n\n'%s' is not a valid apply-to value", at)
-		}
-		pol.ApplyTo = at
-	}
 	return pol, nil
 }
 
@@ -156,23 +182,48 @@ func (a *API) putPolicy(operator bool) handler {
 		if !ok {
 			return
 		}
-		pol, err := parsePolicy(body, vhost, name)
+		pol, err := parsePolicy(body, vhost, name, operator, false)
 		if err != nil {
 			badRequest(w, err.Error())
 			return
 		}
-		if err := a.persistParam(policyComponent(operator), vhost, name, pol); err != nil {
+		existed, err := a.storePolicy(operator, pol)
+		if err != nil {
 			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
 			return
 		}
-		a.mu.Lock()
-		k := [2]string{vhost, name}
-		_, existed := a.mem.policies[idx(operator)][k]
-		a.mem.policies[idx(operator)][k] = pol
-		a.mu.Unlock()
-		a.syncPolicies(vhost, operator)
 		created(w, !existed)
 	}
+}
+
+// storePolicy persists, stores and applies a validated policy.
+func (a *API) storePolicy(operator bool, pol policy) (existed bool, err error) {
+	if err := a.persistParam(policyComponent(operator), pol.VHost, pol.Name, pol); err != nil {
+		return false, err
+	}
+	a.mu.Lock()
+	k := [2]string{pol.VHost, pol.Name}
+	_, existed = a.mem.policies[idx(operator)][k]
+	a.mem.policies[idx(operator)][k] = pol
+	a.mu.Unlock()
+	a.syncPolicies(pol.VHost, operator)
+	return existed, nil
+}
+
+// removePolicy deletes a policy; it reports whether it existed.
+func (a *API) removePolicy(operator bool, vhost, name string) (existed bool, err error) {
+	if err := a.persistParam(policyComponent(operator), vhost, name, nil); err != nil {
+		return false, err
+	}
+	a.mu.Lock()
+	k := [2]string{vhost, name}
+	_, existed = a.mem.policies[idx(operator)][k]
+	delete(a.mem.policies[idx(operator)], k)
+	a.mu.Unlock()
+	if existed {
+		a.syncPolicies(vhost, operator)
+	}
+	return existed, nil
 }
 
 func (a *API) deletePolicy(operator bool) handler {
@@ -181,21 +232,15 @@ func (a *API) deletePolicy(operator bool) handler {
 		if !a.requirePolicyWrite(w, p, operator, vhost) {
 			return
 		}
-		if err := a.persistParam(policyComponent(operator), vhost, name, nil); err != nil {
+		existed, err := a.removePolicy(operator, vhost, name)
+		switch {
+		case err != nil:
 			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-			return
-		}
-		a.mu.Lock()
-		k := [2]string{vhost, name}
-		_, existed := a.mem.policies[idx(operator)][k]
-		delete(a.mem.policies[idx(operator)], k)
-		a.mu.Unlock()
-		if !existed {
+		case !existed:
 			notFound(w)
-			return
+		default:
+			noContent(w)
 		}
-		a.syncPolicies(vhost, operator)
-		noContent(w)
 	}
 }
 
@@ -217,6 +262,47 @@ func paramLister() lister[parameter] {
 	}
 }
 
+// Runtime parameters. Warren implements two of RabbitMQ's components:
+// vhost-limits (a vhost's limits, as the one parameter "limits", also
+// served at /api/vhost-limits) and operator_policy (also served at
+// /api/operator-policies). As in RabbitMQ, the "policy" component cannot
+// be set here, and the components of plugins (federation-upstream,
+// shovel, ...) are refused: Warren has none of them.
+const (
+	componentVHostLimits    = "vhost-limits"
+	componentOperatorPolicy = "operator_policy"
+)
+
+// paramList returns the runtime parameters, sorted by vhost, component
+// and name. a.mu must be held.
+func (a *API) paramList() []parameter {
+	var out []parameter
+	for _, vhost := range sortedKeys(a.mem.limits[0]) {
+		out = append(out, parameter{Component: componentVHostLimits, VHost: vhost, Name: vhostLimitsParam,
+			Value: a.mem.limits[0][vhost].json()})
+	}
+	for _, pol := range a.mem.policyList(true) {
+		out = append(out, parameter{Component: componentOperatorPolicy, VHost: pol.VHost, Name: pol.Name,
+			Value: operatorPolicyValue(pol)})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		if x.VHost != y.VHost {
+			return x.VHost < y.VHost
+		}
+		if x.Component != y.Component {
+			return x.Component < y.Component
+		}
+		return x.Name < y.Name
+	})
+	return out
+}
+
+// operatorPolicyValue is an operator policy as a parameter value.
+func operatorPolicyValue(pol policy) map[string]any {
+	return map[string]any{"pattern": pol.Pattern, "definition": pol.Definition, "priority": pol.Priority, "apply-to": pol.ApplyTo}
+}
+
 func (a *API) getParameters(w http.ResponseWriter, r *http.Request, p *principal) {
 	comp, vhost := r.PathValue("component"), r.PathValue("vhost")
 	if vhost != "" && a.d.Broker.VHost(vhost) == nil {
@@ -224,12 +310,13 @@ func (a *API) getParameters(w http.ResponseWriter, r *http.Request, p *principal
 		return
 	}
 	a.mu.RLock()
-	all := a.mem.paramList()
+	all := a.paramList()
 	a.mu.RUnlock()
 	var out []parameter
 	for _, x := range all {
 		if (comp == "" || x.Component == comp) && (vhost == "" || x.VHost == vhost) &&
-			(p.monitor || (p.policymaker && a.canSee(p, x.VHost))) {
+			(p.monitor || (p.policymaker && a.canSee(p, x.VHost))) &&
+			(x.Component != componentOperatorPolicy || p.admin) {
 			out = append(out, x)
 		}
 	}
@@ -242,13 +329,50 @@ func (a *API) getParameter(w http.ResponseWriter, r *http.Request, p *principal)
 		return
 	}
 	a.mu.RLock()
-	x, ok := a.mem.params[k]
+	all := a.paramList()
 	a.mu.RUnlock()
-	if !ok {
-		notFound(w)
-		return
+	for _, x := range all {
+		if x.Component == k[0] && x.VHost == k[1] && x.Name == k[2] && (x.Component != componentOperatorPolicy || p.admin) {
+			reply(w, r, x.json())
+			return
+		}
 	}
-	reply(w, r, x.json())
+	notFound(w)
+}
+
+// componentError checks that Warren implements a parameter component; it
+// returns RabbitMQ's refusal otherwise.
+func componentError(comp string) string {
+	switch comp {
+	case componentVHostLimits, componentOperatorPolicy:
+		return ""
+	case "policy":
+		return "policies may not be set using this method"
+	}
+	return validationFailed([]string{"component " + comp + " not found"}, false)
+}
+
+// parseVHostLimitsParam validates a vhost-limits parameter value: an
+// object of limits, or [] for none.
+func parseVHostLimitsParam(name string, val any) (limitSet, error) {
+	if name != vhostLimitsParam {
+		return nil, fmt.Errorf("%s", validationFailed([]string{fmt.Sprintf("vhost-limits parameter must be named '%s', not '%s'", vhostLimitsParam, name)}, false))
+	}
+	set, ok := limitSetOf(val)
+	if !ok {
+		return nil, fmt.Errorf("%s", validationFailed([]string{"limits must be a JSON object, not " + erlangTerm(val)}, false))
+	}
+	if msg := validateLimits(set, false); msg != "" {
+		return nil, fmt.Errorf("%s", validationFailed([]string{msg}, false))
+	}
+	for i, kv := range set {
+		if n, ok := jsonInt(kv.value); ok {
+			set[i].value = n
+		} else if f, ok := jsonFloat(kv.value); ok {
+			set[i].value = int64(f)
+		}
+	}
+	return set, nil
 }
 
 func (a *API) putParameter(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -269,10 +393,51 @@ func (a *API) putParameter(w http.ResponseWriter, r *http.Request, p *principal)
 		badRequest(w, "key_missing: value")
 		return
 	}
+	if msg := componentError(k[0]); msg != "" {
+		badRequest(w, msg)
+		return
+	}
+	// Both components are administrators' business elsewhere in the API
+	// (/api/operator-policies, /api/vhost-limits): so they are here.
+	if !a.requireAdmin(w, p) {
+		return
+	}
+	if k[0] == componentOperatorPolicy {
+		m, ok := val.(map[string]any)
+		if !ok {
+			badRequest(w, validationFailed([]string{"operator_policy value must be a JSON object"}, false))
+			return
+		}
+		pol, err := parsePolicy(m, k[1], k[2], true, true)
+		if err != nil {
+			badRequest(w, err.Error())
+			return
+		}
+		existed, err := a.storePolicy(true, pol)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+			return
+		}
+		created(w, !existed)
+		return
+	}
+	set, err := parseVHostLimitsParam(k[2], val)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
 	a.mu.Lock()
-	_, existed := a.mem.params[k]
-	a.mem.params[k] = parameter{Component: k[0], VHost: k[1], Name: k[2], Value: normJSON(val)}
+	_, existed := a.mem.limits[0][k[1]]
+	err = a.persistVHostLimits(k[1], true, set)
+	if err == nil {
+		a.mem.limits[0][k[1]] = set
+	}
 	a.mu.Unlock()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		return
+	}
+	a.applyLimits(false, k[1])
 	created(w, !existed)
 }
 
@@ -281,13 +446,32 @@ func (a *API) deleteParameter(w http.ResponseWriter, r *http.Request, p *princip
 	if !a.requirePolicies(w, p, k[1]) {
 		return
 	}
-	a.mu.Lock()
-	_, existed := a.mem.params[k]
-	delete(a.mem.params, k)
-	a.mu.Unlock()
-	if !existed {
-		notFound(w)
+	var existed bool
+	var err error
+	if (k[0] == componentOperatorPolicy || k[0] == componentVHostLimits) && !a.requireAdmin(w, p) {
 		return
 	}
-	noContent(w)
+	switch {
+	case k[0] == componentOperatorPolicy:
+		existed, err = a.removePolicy(true, k[1], k[2])
+	case k[0] == componentVHostLimits && k[2] == vhostLimitsParam:
+		a.mu.Lock()
+		if _, existed = a.mem.limits[0][k[1]]; existed {
+			if err = a.persistVHostLimits(k[1], false, nil); err == nil {
+				delete(a.mem.limits[0], k[1])
+			}
+		}
+		a.mu.Unlock()
+		if existed && err == nil {
+			a.applyLimits(false, k[1])
+		}
+	}
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+	case !existed:
+		notFound(w)
+	default:
+		noContent(w)
+	}
 }

@@ -20,8 +20,9 @@ func TestPoliciesParametersLimits(t *testing.T) {
 		{"GET", "/api/policies/%2F/ttl", "", 200},
 		{"GET", "/api/policies/%2F/none", "", 404},
 		{"PUT", "/api/operator-policies/%2F/op", `{"pattern":".*","definition":{"max-length":10}}`, 201},
-		{"PUT", "/api/parameters/shovel/%2F/s1", `{"value":{"src-uri":"amqp://"}}`, 201},
-		{"PUT", "/api/parameters/shovel/%2F/s1", `{}`, 400},
+		{"PUT", "/api/parameters/shovel/%2F/s1", `{"value":{"src-uri":"amqp://"}}`, 400}, // no shovel plugin
+		{"PUT", "/api/parameters/vhost-limits/%2F/limits", `{"value":{"max-connections":3}}`, 201},
+		{"PUT", "/api/parameters/vhost-limits/%2F/limits", `{}`, 400},
 		{"PUT", "/api/global-parameters/g", `{"value":[1,2]}`, 201},
 		{"PUT", "/api/vhost-limits/%2F/max-queues", `{"value":5}`, 204},
 		{"PUT", "/api/vhost-limits/%2F/max-bogus", `{"value":5}`, 400},
@@ -39,8 +40,9 @@ func TestPoliciesParametersLimits(t *testing.T) {
 	if pol["priority"] != float64(0) || pol["apply-to"] != "all" || pol["definition"].(map[string]any)["message-ttl"] != float64(2000) {
 		t.Errorf("policy after update: %v", pol)
 	}
-	for path, n := range map[string]int{"/api/policies": 1, "/api/operator-policies/%2F": 1, "/api/parameters/shovel": 1,
-		"/api/global-parameters": 1, "/api/vhost-limits": 1, "/api/user-limits/guest": 1} {
+	// The global parameters include RabbitMQ's internal_cluster_id.
+	for path, n := range map[string]int{"/api/policies": 1, "/api/operator-policies/%2F": 1, "/api/parameters/vhost-limits": 1,
+		"/api/global-parameters": 2, "/api/vhost-limits": 1, "/api/user-limits/guest": 1} {
 		_, body := f.do(t, "GET", path, "guest", "")
 		if l := decode[[]map[string]any](t, body); len(l) != n {
 			t.Errorf("%s: %v", path, l)
@@ -49,8 +51,8 @@ func TestPoliciesParametersLimits(t *testing.T) {
 	if _, body := f.do(t, "GET", "/api/cluster-name", "guest", ""); decode[map[string]any](t, body)["name"] != "c1" {
 		t.Errorf("cluster name: %s", body)
 	}
-	for _, p := range []string{"/api/policies/%2F/ttl", "/api/operator-policies/%2F/op", "/api/parameters/shovel/%2F/s1",
-		"/api/global-parameters/g", "/api/vhost-limits/%2F/max-queues", "/api/user-limits/guest/max-channels"} {
+	for _, p := range []string{"/api/policies/%2F/ttl", "/api/operator-policies/%2F/op", "/api/vhost-limits/%2F/max-queues",
+		"/api/parameters/vhost-limits/%2F/limits", "/api/global-parameters/g", "/api/user-limits/guest/max-channels"} {
 		if code, body := f.do(t, "DELETE", p, "guest", ""); code != http.StatusNoContent {
 			t.Errorf("DELETE %s: %d %s", p, code, body)
 		}

@@ -18,21 +18,81 @@ func (a *API) queueJSON(x queueRow) map[string]any {
 	q := x.q
 	in := q.Info()
 	c, rt, active, _ := a.stats.queueStats(q)
+	pol, opPol, effective := a.queuePolicies(q)
 	m := map[string]any{
 		"name": q.Name(), "vhost": x.vhost, "durable": q.Durable(), "auto_delete": q.AutoDelete(),
 		"exclusive": q.Exclusive(), "arguments": jsonTable(q.Args()), "node": a.d.Node,
-		"type": "classic", "state": "running",
+		"type": queueType(q), "state": "running",
 		"messages": in.Ready + in.Unacked, "messages_ready": in.Ready, "messages_unacknowledged": in.Unacked,
 		"message_bytes": in.ReadyBytes, "message_bytes_ready": in.ReadyBytes, "message_bytes_unacknowledged": 0,
 		"consumers": in.Consumers, "consumer_capacity": boolFloat(in.Consumers > 0), "consumer_utilisation": boolFloat(in.Consumers > 0),
-		"exclusive_consumer_tag": nil, "policy": nil, "operator_policy": nil,
-		"effective_policy_definition": map[string]any{}, "head_message_timestamp": nil,
+		"exclusive_consumer_tag": nil, "policy": pol, "operator_policy": opPol,
+		"effective_policy_definition": effective, "head_message_timestamp": nil,
 		"message_stats": messageStats(c, rt),
 	}
 	if in.Consumers == 0 && !active.IsZero() {
 		m["idle_since"] = rabbitTime(active)
 	}
 	return m
+}
+
+// queueType is the queue's x-queue-type argument ("quorum", "stream"),
+// "classic" without one. Warren implements every type with its one queue
+// engine, but reports the type the queue was declared with, as tools
+// (and definitions) expect.
+func queueType(q *broker.Queue) string {
+	switch t := q.Args()["x-queue-type"].(type) {
+	case string:
+		if t != "" {
+			return t
+		}
+	case []byte:
+		if len(t) > 0 {
+			return string(t)
+		}
+	}
+	return "classic"
+}
+
+// queuePolicies returns the names of the policy and operator policy that
+// apply to q (nil when none) and RabbitMQ's effective_policy_definition:
+// the policy's definition with the operator policy's keys merged in, the
+// lower value winning where both set one.
+func (a *API) queuePolicies(q *broker.Queue) (pol, opPol any, effective map[string]any) {
+	effective = map[string]any{}
+	up, op := q.VHost().EffectivePolicies(q.Name(), "queues")
+	if up != nil {
+		pol = up.Name
+		for k, v := range up.Definition {
+			effective[k] = v
+		}
+	}
+	if op != nil {
+		opPol = op.Name
+		for k, v := range op.Definition {
+			if cur, ok := effective[k]; ok {
+				if a, aok := toFloat(cur); aok {
+					if b, bok := toFloat(v); bok && b >= a {
+						continue
+					}
+				}
+			}
+			effective[k] = v
+		}
+	}
+	return pol, opPol, effective
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
 }
 
 func boolFloat(b bool) float64 {
@@ -70,8 +130,17 @@ func (a *API) queueKey(x queueRow, f string) (skey, bool) {
 			return sk(in.Consumers), true
 		}
 		return sk(in.ReadyBytes), true
-	case "type", "state", "node":
-		return sk(map[string]string{"type": "classic", "state": "running", "node": a.d.Node}[f]), true
+	case "type":
+		return sk(queueType(q)), true
+	case "state":
+		return sk("running"), true
+	case "node":
+		return sk(a.d.Node), true
+	case "policy":
+		if up, _ := q.VHost().EffectivePolicies(q.Name(), "queues"); up != nil {
+			return sk(up.Name), true
+		}
+		return sk(""), true
 	}
 	if len(f) > len("message_stats.") && f[:len("message_stats.")] == "message_stats." {
 		c, rt, _, _ := a.stats.queueStats(q)

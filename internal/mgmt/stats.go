@@ -73,6 +73,25 @@ type snapshot struct {
 	// node-wide counters from the AMQP adapter, and their rates.
 	node     nodeCounters
 	nodeRate [3]float64
+	// churn counters (churnNames order) and their rates.
+	churn     [len(churnNames)]uint64
+	churnRate [len(churnNames)]float64
+}
+
+// churnNames are RabbitMQ's churn_rates counters, in the order of
+// sampler.churn.
+var churnNames = [...]string{"connection_created", "connection_closed", "channel_created", "channel_closed",
+	"queue_declared", "queue_created", "queue_deleted"}
+
+// churn reads the cumulative churn counters of the adapter and the broker.
+func (s *sampler) churn() (c [len(churnNames)]uint64) {
+	if s.amqp != nil {
+		c[0], c[1], c[2], c[3] = s.amqp.Churn()
+	}
+	if s.b != nil {
+		c[4], c[5], c[6] = s.b.QueueChurn()
+	}
+	return c
 }
 
 // nodeCounters are the adapter's publish, confirm and unroutable counts.
@@ -182,6 +201,14 @@ func (s *sampler) sample() {
 				return float64(b-a) / dt
 			}
 			next.nodeRate = [3]float64{d(prev.node.published, p), d(prev.node.confirmed, c), d(prev.node.unroutable, u)}
+		}
+	}
+	next.churn = s.churn()
+	if dt > 0 {
+		for i, n := range next.churn {
+			if p := prev.churn[i]; n >= p {
+				next.churnRate[i] = float64(n-p) / dt
+			}
 		}
 	}
 	for q, p := range prev.queues {

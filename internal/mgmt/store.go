@@ -42,18 +42,16 @@ type vhostMeta struct {
 type memStore struct {
 	clusterName string
 	policies    [2]map[[2]string]policy // [operator?] (vhost, name)
-	params      map[[3]string]parameter // (component, vhost, name)
 	globals     map[string]any
-	limits      [2]map[string]map[string]any // [user?] owner → limit → value
+	limits      [2]map[string]limitSet // [user?] owner → limits (limits.go)
 	vhostMeta   map[string]vhostMeta
 }
 
 func newMemStore() memStore {
 	return memStore{
 		policies:  [2]map[[2]string]policy{{}, {}},
-		params:    map[[3]string]parameter{},
 		globals:   map[string]any{},
-		limits:    [2]map[string]map[string]any{{}, {}},
+		limits:    [2]map[string]limitSet{{}, {}},
 		vhostMeta: map[string]vhostMeta{},
 	}
 }
@@ -74,11 +72,6 @@ func (m *memStore) forgetVHost(vhost string) {
 			}
 		}
 	}
-	for k := range m.params {
-		if k[1] == vhost {
-			delete(m.params, k)
-		}
-	}
 	delete(m.limits[0], vhost)
 	delete(m.vhostMeta, vhost)
 }
@@ -93,24 +86,6 @@ func (m *memStore) policyList(operator bool) []policy {
 			return out[i].VHost < out[j].VHost
 		}
 		return out[i].Name < out[j].Name
-	})
-	return out
-}
-
-func (m *memStore) paramList() []parameter {
-	out := make([]parameter, 0, len(m.params))
-	for _, p := range m.params {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.VHost != b.VHost {
-			return a.VHost < b.VHost
-		}
-		if a.Component != b.Component {
-			return a.Component < b.Component
-		}
-		return a.Name < b.Name
 	})
 	return out
 }

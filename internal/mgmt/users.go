@@ -14,11 +14,8 @@ func (a *API) userJSON(u *auth.User) map[string]any {
 	if alg == "" {
 		alg = auth.HashSHA256
 	}
-	limits := map[string]any{}
 	a.mu.RLock()
-	for k, v := range a.mem.limits[1][u.Name] {
-		limits[k] = v
-	}
+	limits := a.mem.limits[1][u.Name].object()
 	a.mu.RUnlock()
 	return map[string]any{"name": u.Name, "password_hash": u.PasswordHash, "hashing_algorithm": alg,
 		"tags": strList(u.Tags), "limits": limits}

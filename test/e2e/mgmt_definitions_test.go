@@ -42,7 +42,7 @@ func TestMgmtDefinitionsRoundTrip(t *testing.T) {
 	src.guest(t, "PUT", "/api/operator-policies/dv/op1", map[string]any{"pattern": ".*", "definition": map[string]any{"max-length-bytes": 1000}}, http.StatusCreated)
 	src.guest(t, "PUT", "/api/vhost-limits/dv/max-queues", map[string]any{"value": 10}, http.StatusNoContent)
 	src.guest(t, "PUT", "/api/user-limits/defuser/max-channels", map[string]any{"value": 3}, http.StatusNoContent)
-	src.guest(t, "PUT", "/api/parameters/federation-upstream/dv/up", map[string]any{"value": map[string]any{"uri": "amqp://x"}}, http.StatusCreated)
+	src.guest(t, "PUT", "/api/parameters/operator_policy/dv/op2", map[string]any{"value": map[string]any{"pattern": "^x", "definition": map[string]any{"max-length": 9}, "priority": 0}}, http.StatusCreated)
 	src.guest(t, "PUT", "/api/global-parameters/g1", map[string]any{"value": "v"}, http.StatusCreated)
 	src.guest(t, "PUT", "/api/exchanges/dv/dx", map[string]any{"type": "topic", "durable": true, "arguments": map[string]any{"alternate-exchange": "dalt"}}, http.StatusCreated)
 	src.guest(t, "PUT", "/api/exchanges/dv/dalt", map[string]any{"type": "fanout", "durable": true}, http.StatusCreated)
@@ -79,10 +79,20 @@ func TestMgmtDefinitionsRoundTrip(t *testing.T) {
 	must(t, ch.Publish("dx", "a.b", false, false, amqp.Publishing{Body: []byte("via import")}))
 	eventually(t, "routed message", func() bool { return num(t, dst.obj(t, "/api/queues/dv/dq"), "messages") == 1 })
 
-	// Per-vhost export carries no vhost fields and imports into another
-	// vhost.
+	// Per-vhost export carries no vhost fields on queues, exchanges and
+	// bindings (policies and parameters keep theirs, as in RabbitMQ) and
+	// imports into another vhost.
 	vexp := src.guest(t, "GET", "/api/definitions/dv?download=dv.json", nil, http.StatusOK)
-	if strings.Contains(string(vexp), `"vhost"`) || strings.Contains(string(vexp), `"users"`) {
+	var vdoc struct{ Queues, Exchanges, Bindings []map[string]any }
+	must(t, json.Unmarshal(vexp, &vdoc))
+	for k, l := range map[string][]map[string]any{"queues": vdoc.Queues, "exchanges": vdoc.Exchanges, "bindings": vdoc.Bindings} {
+		for _, x := range l {
+			if _, ok := x["vhost"]; ok {
+				t.Errorf("per-vhost export: %s with a vhost: %v", k, x)
+			}
+		}
+	}
+	if strings.Contains(string(vexp), `"users"`) {
 		t.Errorf("per-vhost export: %s", vexp)
 	}
 	dst.guest(t, "PUT", "/api/vhosts/dv2", nil, http.StatusCreated)
@@ -208,7 +218,7 @@ func TestMgmtImportRabbitMQDefinitions(t *testing.T) {
 	if tp := m.list(t, "/api/topic-permissions/orders/app"); len(tp) != 1 {
 		t.Errorf("topic permissions: %v", tp)
 	}
-	if n := len(m.list(t, "/api/exchanges/orders")); n != 8 { // 6 predeclared + 2
+	if n := len(m.list(t, "/api/exchanges/orders")); n != 9 { // 7 predeclared + 2
 		t.Errorf("exchanges: %d", n)
 	}
 
