@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/warrenmq/warren/internal/amqp091/wire"
 )
@@ -101,6 +102,19 @@ type Param struct {
 	Value     json.RawMessage `json:"value,omitempty"`
 }
 
+// paramOfVHost reports whether p belongs to vhost and goes with it:
+// policies, operator policies and vhost limits are owned by the vhost;
+// a topic permission is owned by its user and named "vhost\x00exchange".
+func paramOfVHost(p *Param, vhost string) bool {
+	switch p.Component {
+	case "policy", "operator_policy", "vhost-limits":
+		return p.Owner == vhost
+	case "topic-permission":
+		return strings.HasPrefix(p.Name, vhost+"\x00")
+	}
+	return false
+}
+
 // Op is one logged change. Exactly one of the pointer fields is set,
 // according to Kind.
 type Op struct {
@@ -188,6 +202,11 @@ func (s *State) Apply(op *Op) error {
 		for k := range s.Permissions {
 			if k[1] == op.VHost {
 				delete(s.Permissions, k)
+			}
+		}
+		for k, p := range s.Params {
+			if paramOfVHost(p, op.VHost) {
+				delete(s.Params, k)
 			}
 		}
 	case OpExchangePut:

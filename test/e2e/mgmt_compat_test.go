@@ -573,3 +573,25 @@ func TestMgmtCompatOverviewChurn(t *testing.T) {
 		t.Errorf("sample_retention_policies: %v", srp)
 	}
 }
+
+// Deleting a vhost forgets its policies, operator policies, limits and
+// topic permissions for good: a vhost of the same name created after a
+// restart starts empty, as in RabbitMQ.
+func TestMgmtVHostDeleteForgetsItsParameters(t *testing.T) {
+	dir := t.TempDir()
+	m := startWithMgmtAt(t, dir)
+	m.guest(t, "PUT", "/api/vhosts/gone", nil, http.StatusCreated)
+	m.guest(t, "PUT", "/api/policies/gone/p", map[string]any{"pattern": ".*", "definition": map[string]any{"max-length": 1}}, http.StatusCreated)
+	m.guest(t, "PUT", "/api/operator-policies/gone/op", map[string]any{"pattern": ".*", "definition": map[string]any{"max-length": 5}}, http.StatusCreated)
+	m.guest(t, "PUT", "/api/vhost-limits/gone/max-queues", map[string]any{"value": 3}, http.StatusNoContent)
+	m.guest(t, "PUT", "/api/topic-permissions/gone/guest", map[string]any{"exchange": "amq.topic", "write": "^a", "read": ".*"}, http.StatusCreated)
+	m.guest(t, "DELETE", "/api/vhosts/gone", nil, http.StatusNoContent)
+	m.stop()
+	m = startWithMgmtAt(t, dir)
+	m.guest(t, "PUT", "/api/vhosts/gone", nil, http.StatusCreated)
+	for _, path := range []string{"/api/policies/gone", "/api/operator-policies/gone", "/api/vhost-limits/gone", "/api/vhosts/gone/topic-permissions"} {
+		if got := strings.TrimSpace(string(m.guest(t, "GET", path, nil, http.StatusOK))); got != "[]" {
+			t.Errorf("%s after delete, restart and re-create: %s", path, got)
+		}
+	}
+}
