@@ -249,6 +249,19 @@ func notAuthorised(w http.ResponseWriter, reason string) {
 
 func noContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }
 
+// deleted answers a DELETE: 500 when persisting the removal failed, 404
+// when there was nothing to remove, else 204.
+func deleted(w http.ResponseWriter, existed bool, err error) {
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+	case !existed:
+		notFound(w)
+	default:
+		noContent(w)
+	}
+}
+
 // created answers a PUT: 201 for a new object, 204 for an update.
 func created(w http.ResponseWriter, isNew bool) {
 	if isNew {

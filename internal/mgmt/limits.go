@@ -128,14 +128,7 @@ func (a *API) deleteGlobalParameter(w http.ResponseWriter, r *http.Request, p *p
 		}
 	}
 	a.mu.Unlock()
-	switch {
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-	case !existed:
-		notFound(w)
-	default:
-		noContent(w)
-	}
+	deleted(w, existed, err)
 }
 
 // The limits RabbitMQ knows, for vhosts and for users.

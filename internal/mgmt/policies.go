@@ -182,18 +182,25 @@ func (a *API) putPolicy(operator bool) handler {
 		if !ok {
 			return
 		}
-		pol, err := parsePolicy(body, vhost, name, operator, false)
-		if err != nil {
-			badRequest(w, err.Error())
-			return
-		}
-		existed, err := a.storePolicy(operator, pol)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-			return
-		}
-		created(w, !existed)
+		a.putPolicyBody(w, body, vhost, name, operator, false)
 	}
+}
+
+// putPolicyBody validates, stores and applies a policy given as a JSON object
+// (the policy endpoints' body, or an operator_policy parameter's value)
+// and answers the request.
+func (a *API) putPolicyBody(w http.ResponseWriter, body map[string]any, vhost, name string, operator, needPriority bool) {
+	pol, err := parsePolicy(body, vhost, name, operator, needPriority)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	existed, err := a.storePolicy(operator, pol)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
+		return
+	}
+	created(w, !existed)
 }
 
 // storePolicy persists, stores and applies a validated policy.
@@ -233,14 +240,7 @@ func (a *API) deletePolicy(operator bool) handler {
 			return
 		}
 		existed, err := a.removePolicy(operator, vhost, name)
-		switch {
-		case err != nil:
-			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-		case !existed:
-			notFound(w)
-		default:
-			noContent(w)
-		}
+		deleted(w, existed, err)
 	}
 }
 
@@ -408,17 +408,7 @@ func (a *API) putParameter(w http.ResponseWriter, r *http.Request, p *principal)
 			badRequest(w, validationFailed([]string{"operator_policy value must be a JSON object"}, false))
 			return
 		}
-		pol, err := parsePolicy(m, k[1], k[2], true, true)
-		if err != nil {
-			badRequest(w, err.Error())
-			return
-		}
-		existed, err := a.storePolicy(true, pol)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-			return
-		}
-		created(w, !existed)
+		a.putPolicyBody(w, m, k[1], k[2], true, true)
 		return
 	}
 	set, err := parseVHostLimitsParam(k[2], val)
@@ -466,12 +456,5 @@ func (a *API) deleteParameter(w http.ResponseWriter, r *http.Request, p *princip
 			a.applyLimits(false, k[1])
 		}
 	}
-	switch {
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-	case !existed:
-		notFound(w)
-	default:
-		noContent(w)
-	}
+	deleted(w, existed, err)
 }
