@@ -102,16 +102,5 @@ done
 rmq_version=$(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo unknown)
 python3 bench/summarize.py "$out" "$ROUNDS" "$SCENARIOS" "$rmq_version" > "$out/table.md"
 cat "$out/table.md"
-python3 - "$out/table.md" <<'PY'
-import re, sys
-table = open(sys.argv[1]).read()
-path = "docs/BENCHMARKS.md"
-doc = open(path).read()
-start, end = "<!-- COMPARE START -->", "<!-- COMPARE END -->"
-if start in doc and end in doc:
-    doc = doc.split(start)[0] + start + "\n" + table + "\n" + end + doc.split(end)[1]
-else:
-    doc += "\n" + start + "\n" + table + "\n" + end + "\n"
-open(path, "w").write(doc)
-PY
+python3 bench/mdsection.py COMPARE "$out/table.md"
 echo "docs/BENCHMARKS.md updated"

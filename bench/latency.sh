@@ -92,16 +92,5 @@ print("\nPer round (p99, µs): Warren end to end " + ", ".join("%.0f" % x[1] for
       ", relay " + ", ".join("%.0f" % x[1] for x in fir) + ".")
 PY
 cat "$out/table.md"
-python3 - "$out/table.md" <<'PY'
-import sys
-table = open(sys.argv[1]).read()
-path = "docs/BENCHMARKS.md"
-doc = open(path).read()
-start, end = "<!-- LATENCY START -->", "<!-- LATENCY END -->"
-if start in doc and end in doc:
-    doc = doc.split(start)[0] + start + "\n" + table + "\n" + end + doc.split(end)[1]
-else:
-    doc += "\n" + start + "\n" + table + "\n" + end + "\n"
-open(path, "w").write(doc)
-PY
+python3 bench/mdsection.py LATENCY "$out/table.md"
 echo "docs/BENCHMARKS.md updated"
