@@ -373,6 +373,16 @@ func (a *API) deleteLimit(user bool) handler {
 			return
 		}
 		owner, name := r.PathValue("owner"), r.PathValue("name")
+		// Removing a limit that is not set is a 204 in RabbitMQ; a missing
+		// user or vhost is still a 404 here.
+		if user && a.d.Users.Get(owner) == nil {
+			writeError(w, http.StatusNotFound, "not_found", "user_not_found")
+			return
+		}
+		if !user && a.d.Broker.VHost(owner) == nil {
+			vhostNotFound(w)
+			return
+		}
 		a.mu.Lock()
 		m := a.mem.limits[idx(user)]
 		set := m[owner]
@@ -389,14 +399,13 @@ func (a *API) deleteLimit(user bool) handler {
 			}
 		}
 		a.mu.Unlock()
-		switch {
-		case !existed:
-			notFound(w)
-		case err != nil:
+		if err != nil {
 			writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-		default:
-			a.applyLimits(user, owner)
-			noContent(w)
+			return
 		}
+		if existed {
+			a.applyLimits(user, owner)
+		}
+		noContent(w)
 	}
 }

@@ -595,3 +595,16 @@ func TestMgmtVHostDeleteForgetsItsParameters(t *testing.T) {
 		}
 	}
 }
+
+// Removing a limit that is not set is a 204, as in RabbitMQ; an unknown
+// vhost or user stays a 404.
+func TestMgmtDeleteUnsetLimit(t *testing.T) {
+	m := startWithMgmt(t)
+	m.guest(t, "DELETE", "/api/vhost-limits/%2F/max-connections", nil, http.StatusNoContent)
+	m.guest(t, "DELETE", "/api/user-limits/guest/max-connections", nil, http.StatusNoContent)
+	m.guest(t, "DELETE", "/api/vhost-limits/nosuch/max-connections", nil, http.StatusNotFound)
+	m.guest(t, "DELETE", "/api/user-limits/nosuch/max-connections", nil, http.StatusNotFound)
+	if got := strings.TrimSpace(string(m.guest(t, "GET", "/api/vhost-limits", nil, http.StatusOK))); got != "[]" {
+		t.Errorf("vhost-limits after removing an unset limit: %s", got)
+	}
+}
