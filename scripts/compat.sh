@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cross-language client compatibility check: runs the smoke scripts in
-# test/compat/ (py-amqp, kombu, Bunny, php-amqplib, rabbitmq-c's amqp-tools
-# and the RabbitMQ Java client, all from Debian 12 packages, plus amqplib for
+# test/compat/ (py-amqp, kombu, Bunny, php-amqplib, rabbitmq-c's amqp-tools,
+# the RabbitMQ Java client and aio-pika (asyncio, with aiormq/pamqp), all
+# from Debian 12 packages, plus amqplib and @cloudamqp/amqp-client for
 # Node.js from npm) against a Warren started here on free loopback ports, and
 # compares each script's output with its golden file
 # test/compat/golden/<script>.txt, recorded against RabbitMQ 3.10.
@@ -21,9 +22,10 @@
 # golden, 1 otherwise (a unified diff is printed for each mismatch).
 # The client packages: apt-get install python3-amqp python3-kombu ruby-bunny
 # php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java
-# (make deps does that). amqplib is installed here with
+# python3-aio-pika (make deps does that). amqplib and @cloudamqp/amqp-client
+# are installed here with
 # `npm ci --prefix test/compat/node` when test/compat/node/node_modules is
-# missing (test/compat/node/package-lock.json pins it).
+# missing or lacks one of them (test/compat/node/package-lock.json pins them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir=test/compat
@@ -36,12 +38,28 @@ if [ "${1:-}" = --record ]; then
   shift 3
 fi
 
-all=(pyamqp_smoke kombu_smoke bunny_smoke phpamqplib_smoke amqptools_smoke JavaSmoke amqplib_smoke)
+all=(pyamqp_smoke kombu_smoke bunny_smoke phpamqplib_smoke amqptools_smoke JavaSmoke amqplib_smoke
+  aiopika_smoke amqpclient_smoke)
 if [ $# -gt 0 ]; then names=("$@"); else names=("${all[@]}"); fi
 
 # The Debian interpreters (the clients are Debian packages; a python3 from
 # pyenv or similar earlier in PATH would not see them).
 PY=/usr/bin/python3
+
+# node_deps PACKAGE: installs test/compat/node's packages (as pinned by its
+# package-lock.json) when node_modules is missing or lacks PACKAGE (one made
+# before PACKAGE was added); prints "skip: reason" and fails when node or
+# PACKAGE is not there.
+node_deps() {
+  command -v node >/dev/null || { echo "skip: node not installed"; return 1; }
+  if [ ! -f $dir/node/node_modules/$1/package.json ]; then
+    command -v npm >/dev/null || { echo "skip: npm not installed (needed for $1)"; return 1; }
+    timeout 180 npm ci --prefix $dir/node --no-audit --no-fund >/dev/null 2>&1 ||
+      { rm -rf $dir/node/node_modules; echo "skip: npm ci --prefix $dir/node failed"; return 1; }
+  fi
+  [ -f $dir/node/node_modules/$1/package.json ] ||
+    { echo "skip: $1 missing from $dir/node/node_modules (rm -rf it to reinstall)"; return 1; }
+}
 
 # cmd_for NAME: prints the command that runs the script, or "skip: reason".
 cmd_for() {
@@ -78,14 +96,14 @@ cmd_for() {
     done
     echo "java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp $jars $dir/JavaSmoke.java" ;;
   amqplib_smoke)
-    command -v node >/dev/null || { echo "skip: node not installed"; return; }
-    if [ ! -d $dir/node/node_modules ]; then
-      command -v npm >/dev/null || { echo "skip: npm not installed (needed for amqplib)"; return; }
-      timeout 180 npm ci --prefix $dir/node --no-audit --no-fund >/dev/null 2>&1 ||
-        { rm -rf $dir/node/node_modules; echo "skip: npm ci --prefix $dir/node failed"; return; }
-    fi
-    [ -f $dir/node/node_modules/amqplib/package.json ] || { echo "skip: amqplib missing from $dir/node/node_modules (rm -rf it to reinstall)"; return; }
+    node_deps amqplib || return 0
     echo "node $dir/node/amqplib_smoke.js" ;;
+  amqpclient_smoke)
+    node_deps @cloudamqp/amqp-client || return 0
+    echo "node $dir/node/amqpclient_smoke.js" ;;
+  aiopika_smoke)
+    $PY -c 'import aio_pika, aiormq' 2>/dev/null || { echo "skip: python3-aio-pika not installed"; return; }
+    echo "$PY $dir/aiopika_smoke.py" ;;
   *) echo "skip: unknown script $1" ;;
   esac
 }
