@@ -45,7 +45,7 @@ unit:
 integration-amqp091:
 	./scripts/amqp091-integration.sh
 
-# compat: py-amqp, kombu, aio-pika, Bunny (Ruby), php-amqplib, rabbitmq-c's
+# compat: py-amqp, kombu, aio-pika, pika, Bunny (Ruby), php-amqplib, rabbitmq-c's
 # amqp-tools, the RabbitMQ Java client, and amqplib and amqp-client.js
 # (Node) against Warren, each compared with its output recorded
 # against RabbitMQ 3.10 (test/compat/golden); then the management API

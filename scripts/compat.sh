@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Cross-language client compatibility check: runs the smoke scripts in
 # test/compat/ (py-amqp, kombu, Bunny, php-amqplib, rabbitmq-c's amqp-tools,
-# the RabbitMQ Java client and aio-pika (asyncio, with aiormq/pamqp), all
-# from Debian 12 packages, plus amqplib and @cloudamqp/amqp-client for
-# Node.js from npm) against a Warren started here on free loopback ports, and
+# the RabbitMQ Java client, aio-pika (asyncio, with aiormq/pamqp) and pika
+# (BlockingConnection and SelectConnection), all from Debian 12 packages,
+# plus amqplib and @cloudamqp/amqp-client for Node.js from npm) against a Warren started here on free loopback ports, and
 # compares each script's output with its golden file
 # test/compat/golden/<script>.txt, recorded against RabbitMQ 3.10.
 #
@@ -22,8 +22,8 @@
 # golden, 1 otherwise (a unified diff is printed for each mismatch).
 # The client packages: apt-get install python3-amqp python3-kombu ruby-bunny
 # php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java
-# python3-aio-pika (make deps does that). amqplib and @cloudamqp/amqp-client
-# are installed here with
+# python3-aio-pika python3-pika (make deps does that). amqplib and
+# @cloudamqp/amqp-client are installed here with
 # `npm ci --prefix test/compat/node` when test/compat/node/node_modules is
 # missing or lacks one of them (test/compat/node/package-lock.json pins them).
 set -uo pipefail
@@ -39,7 +39,7 @@ if [ "${1:-}" = --record ]; then
 fi
 
 all=(pyamqp_smoke kombu_smoke bunny_smoke phpamqplib_smoke amqptools_smoke JavaSmoke amqplib_smoke
-  aiopika_smoke amqpclient_smoke)
+  aiopika_smoke amqpclient_smoke pika_smoke)
 if [ $# -gt 0 ]; then names=("$@"); else names=("${all[@]}"); fi
 
 # The Debian interpreters (the clients are Debian packages; a python3 from
@@ -104,6 +104,9 @@ cmd_for() {
   aiopika_smoke)
     $PY -c 'import aio_pika, aiormq' 2>/dev/null || { echo "skip: python3-aio-pika not installed"; return; }
     echo "$PY $dir/aiopika_smoke.py" ;;
+  pika_smoke)
+    $PY -c 'import pika' 2>/dev/null || { echo "skip: python3-pika not installed"; return; }
+    echo "$PY $dir/pika_smoke.py" ;;
   *) echo "skip: unknown script $1" ;;
   esac
 }
