@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -56,8 +57,14 @@ func TestPoliciesParametersLimits(t *testing.T) {
 		if code, body := f.do(t, "DELETE", p, "guest", ""); code != http.StatusNoContent {
 			t.Errorf("DELETE %s: %d %s", p, code, body)
 		}
-		if code, _ := f.do(t, "DELETE", p, "guest", ""); code != http.StatusNotFound {
-			t.Errorf("second DELETE %s: %d", p, code)
+		// RabbitMQ answers 204 for a limit that is not set, 404 for
+		// anything else that is gone.
+		again := http.StatusNotFound
+		if strings.Contains(p, "-limits/") && !strings.HasPrefix(p, "/api/parameters/") {
+			again = http.StatusNoContent
+		}
+		if code, _ := f.do(t, "DELETE", p, "guest", ""); code != again {
+			t.Errorf("second DELETE %s: %d, want %d", p, code, again)
 		}
 	}
 }

@@ -130,8 +130,9 @@ func TestUIBrowser(t *testing.T) {
 }
 
 // TestUIBrowserAdmin drives the other pages (test/ui/admin.mjs): vhosts,
-// users, permissions, exchanges, bindings, queue paging and filtering,
-// purge, delete, policies, definitions export and import.
+// users, permissions, vhost and user limits, topic permissions, exchanges,
+// bindings, queue paging and filtering, purge, delete, policies,
+// definitions export and import.
 func TestUIBrowserAdmin(t *testing.T) {
 	node, browser, uiDir := browserEnv(t)
 	m := startWithMgmt(t)
@@ -141,14 +142,22 @@ func TestUIBrowserAdmin(t *testing.T) {
 		_, err := ch.QueueDeclare(fmt.Sprintf("page-q-%02d", i), false, false, false, false, nil)
 		must(t, err)
 	}
-	runBrowserScript(t, m, node, browser, uiDir, "admin.mjs")
+	out := runBrowserScript(t, m, node, browser, uiDir, "admin.mjs")
 
 	if q := m.obj(t, "/api/queues/%2F/ui-imported"); q["durable"] != true {
 		t.Errorf("imported queue: %v", q)
 	}
-	for _, path := range []string{"/api/queues/%2F/ui-bq", "/api/exchanges/%2F/ui-x", "/api/users/ui-user", "/api/vhosts/ui-vh", "/api/policies/%2F/ui-pol"} {
+	for _, path := range []string{"/api/queues/%2F/ui-bq", "/api/exchanges/%2F/ui-x", "/api/users/ui-user", "/api/vhosts/ui-vh", "/api/policies/%2F/ui-pol", "/api/topic-permissions/%2F/ui-user"} {
 		if code, _ := m.call(t, "GET", path, "guest", "guest", nil); code != 404 {
 			t.Errorf("GET %s: %d after the UI deleted it, want 404", path, code)
+		}
+	}
+	if ls := m.list(t, "/api/vhost-limits/%2F"); len(ls) != 0 {
+		t.Errorf("vhost limits of / after the UI cleared them: %v", ls)
+	}
+	for _, shot := range []string{"ui-limits.png", "ui-topic-permissions.png"} {
+		if _, err := os.Stat(filepath.Join(out, shot)); err != nil {
+			t.Errorf("no screenshot: %v", err)
 		}
 	}
 }

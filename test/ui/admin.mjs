@@ -1,6 +1,7 @@
 // Drives the rest of Warren's web UI in headless Chromium: vhosts, users,
-// permissions, exchanges with bindings and publishing, queue paging and
-// filtering, purge and delete, policies, definitions export and import.
+// permissions, vhost and user limits, topic permissions, exchanges with
+// bindings and publishing, queue paging and filtering, purge and delete,
+// policies, definitions export and import.
 // The Go test declares page-q-00..page-q-24 before starting it.
 //
 // usage: node admin.mjs BASE_URL OUT_DIR CHROMIUM_PATH
@@ -8,6 +9,14 @@
 import { run } from './lib.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+
+// same checks an API answer ({status, body} from t.api) against want.
+function same(got, want, what) {
+  if (got.status !== 200 || !isDeepStrictEqual(got.body, want)) {
+    throw new Error(`${what}: the API says ${got.status} ${JSON.stringify(got.body)}, want ${JSON.stringify(want)}`);
+  }
+}
 
 await run(async (t) => {
   const { page } = t;
@@ -41,6 +50,79 @@ await run(async (t) => {
   await pf.getByLabel('Write regexp').fill('^ui-');
   await pf.getByRole('button', { name: 'Set permission' }).click();
   await page.locator('main tr', { hasText: '^ui-' }).waitFor();
+
+  t.step = 'set a vhost limit and a user limit';
+  await t.nav('limits');
+  const vlf = t.form('Set virtual host limit');
+  await vlf.getByLabel('Virtual host').selectOption('/');
+  await vlf.getByLabel('Limit').selectOption('max-queues');
+  await vlf.getByLabel('Value', { exact: true }).fill('500');
+  await vlf.getByRole('button', { name: 'Set virtual host limit' }).click();
+  const vRow = page.locator('#vhost-limits tr', { hasText: 'max-queues' });
+  await vRow.filter({ hasText: '500' }).waitFor();
+  const ulf = t.form('Set user limit');
+  await ulf.getByLabel('User').selectOption('ui-user');
+  await ulf.getByLabel('Limit').selectOption('max-channels');
+  await ulf.getByLabel('Value', { exact: true }).fill('7');
+  await ulf.getByRole('button', { name: 'Set user limit' }).click();
+  const uRow = page.locator('#user-limits tr', { hasText: 'ui-user' });
+  await uRow.filter({ hasText: 'max-channels' }).filter({ hasText: '7' }).waitFor();
+  same(await t.api('GET', '/vhost-limits/%2F'), [{ vhost: '/', value: { 'max-queues': 500 } }], 'vhost limits of /');
+  same(await t.api('GET', '/user-limits/ui-user'), [{ user: 'ui-user', value: { 'max-channels': 7 } }], 'user limits of ui-user');
+
+  t.step = 'an invalid limit shows the API reason';
+  await vlf.getByLabel('Limit').selectOption('max-connections');
+  await vlf.getByLabel('Value', { exact: true }).fill('lots');
+  t.expectHTTPError(400);
+  await vlf.getByRole('button', { name: 'Set virtual host limit' }).click();
+  await t.toast('max-connections should be a number, actually was <<"lots">>');
+  await t.shot('ui-limits.png');
+  same(await t.api('GET', '/vhost-limits/%2F'), [{ vhost: '/', value: { 'max-queues': 500 } }], 'vhost limits of / after the invalid one');
+
+  t.step = 'clear the limits';
+  await vRow.getByRole('button', { name: 'Clear' }).click();
+  await vRow.waitFor({ state: 'detached' });
+  await t.text('#vhost-limits td.empty', /^No virtual host limits$/);
+  // "/" is still listed, with value [], which the table showed as no limits.
+  const all = await t.api('GET', '/vhost-limits');
+  same({ status: all.status, body: all.body.filter((e) => e.vhost === '/') }, [{ vhost: '/', value: [] }], 'vhost-limits entry of /');
+  await uRow.getByRole('button', { name: 'Clear' }).click();
+  await uRow.waitFor({ state: 'detached' });
+  same(await t.api('GET', '/user-limits/ui-user'), [], 'user limits of ui-user after the clear');
+
+  t.step = 'set topic permissions';
+  await t.nav('topic-permissions');
+  const tpf = t.form('Set topic permission');
+  await tpf.getByLabel('User').selectOption('ui-user');
+  await tpf.getByLabel('Virtual host').selectOption('/');
+  for (const [x, write] of [['amq.topic', '^ui\\.'], ['ui-topic', '^other$']]) {
+    await tpf.getByLabel('Exchange').fill(x);
+    await tpf.getByLabel('Write regexp').fill(write);
+    await tpf.getByRole('button', { name: 'Set topic permission' }).click();
+    await page.locator('#topic-permissions tr', { hasText: x }).filter({ hasText: write }).waitFor();
+  }
+  const tpPath = '/topic-permissions/%2F/ui-user';
+  same(await t.api('GET', tpPath), [
+    { user: 'ui-user', vhost: '/', exchange: 'amq.topic', write: '^ui\\.', read: '.*' },
+    { user: 'ui-user', vhost: '/', exchange: 'ui-topic', write: '^other$', read: '.*' },
+  ], 'topic permissions of ui-user');
+
+  t.step = 'an invalid topic regexp shows the API reason';
+  await tpf.getByLabel('Write regexp').fill('(');
+  t.expectHTTPError(400);
+  await tpf.getByRole('button', { name: 'Set topic permission' }).click();
+  await t.toast('invalid write regular expression "("');
+  await t.shot('ui-topic-permissions.png');
+
+  t.step = 'clear the topic permissions, one exchange at a time';
+  const tpRow = (x) => page.locator('#topic-permissions tr', { hasText: 'ui-user' }).filter({ hasText: x });
+  await tpRow('amq.topic').getByRole('button', { name: 'Clear' }).click();
+  await tpRow('amq.topic').waitFor({ state: 'detached' });
+  same(await t.api('GET', tpPath), [{ user: 'ui-user', vhost: '/', exchange: 'ui-topic', write: '^other$', read: '.*' }], 'topic permissions after clearing amq.topic');
+  await tpRow('ui-topic').getByRole('button', { name: 'Clear' }).click();
+  await tpRow('ui-topic').waitFor({ state: 'detached' });
+  const gone = await t.api('GET', tpPath);
+  if (gone.status !== 404) throw new Error(`GET ${tpPath}: ${gone.status} after clearing all, want 404`);
 
   t.step = 'queue paging';
   await t.nav('queues');

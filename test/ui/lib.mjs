@@ -35,7 +35,17 @@ export async function run(body) {
       if (u.protocol !== 'data:' && u.protocol !== 'blob:' && u.origin !== origin) problems.push('request to another origin: ' + r.url());
     });
     page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push('console error: ' + m.text()); });
+    // Chromium logs each failed request as a console error; a step that
+    // provokes one on purpose announces its status with t.expectHTTPError.
+    const expected = [];
+    t.expectHTTPError = (status) => expected.push(status);
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const st = /^Failed to load resource: .* status of (\d+)/.exec(m.text());
+      const i = st ? expected.indexOf(Number(st[1])) : -1;
+      if (i >= 0) expected.splice(i, 1);
+      else problems.push('console error: ' + m.text());
+    });
     page.on('dialog', (d) => d.accept());
     t.shot = async (name) => {
       const path = join(outDir, name);
@@ -51,6 +61,14 @@ export async function run(body) {
       await page.locator(`#nav a.active[data-key="${key}"]`).waitFor();
     };
     t.toast = (text) => page.locator('.toast', { hasText: text }).first().waitFor();
+    // api calls the management API as guest, outside the page, to check
+    // what the UI did; it resolves to the HTTP status and parsed body.
+    t.api = async (method, path) => {
+      const r = await page.request.fetch(new URL('api' + path, url).href,
+        { method, headers: { Authorization: 'Basic ' + Buffer.from('guest:guest').toString('base64') } });
+      const text = await r.text();
+      return { status: r.status(), body: text ? JSON.parse(text) : null };
+    };
     t.login = async (shot) => {
       t.step = 'login';
       await page.goto(url);

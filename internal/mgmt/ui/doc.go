@@ -27,7 +27,8 @@
 // bindings, publish), Queues (paged with the API's page, page_size,
 // name, use_regex and sort parameters; add; per queue: bindings,
 // publish through the default exchange, get, purge, delete, move),
-// Bindings, Virtual hosts, Users, Permissions, Policies and Definitions
+// Bindings, Virtual hosts, Users, Permissions, Topic permissions,
+// Policies, Limits (per virtual host and per user) and Definitions
 // (export download, import upload). Every page refreshes every 5 s.
 //
 // Moving messages is done by the page with RabbitMQ's API, not by a

@@ -10,6 +10,8 @@ import { queuesPage } from './queues.js';
 import { queuePage } from './queue.js';
 import { bindingsPage } from './bindings.js';
 import { vhostsPage, usersPage, permissionsPage, policiesPage } from './admin.js';
+import { topicPermissionsPage } from './topic_perms.js';
+import { limitsPage } from './limits.js';
 import { definitionsPage } from './defs.js';
 
 const REFRESH_MS = 5000;
@@ -17,7 +19,8 @@ const REFRESH_MS = 5000;
 const NAV = [
   ['', 'Overview'], ['connections', 'Connections'], ['channels', 'Channels'], ['exchanges', 'Exchanges'],
   ['queues', 'Queues'], ['bindings', 'Bindings'], ['vhosts', 'Virtual hosts'], ['users', 'Users'],
-  ['permissions', 'Permissions'], ['policies', 'Policies'], ['definitions', 'Definitions'],
+  ['permissions', 'Permissions'], ['topic-permissions', 'Topic permissions'], ['policies', 'Policies'],
+  ['limits', 'Limits'], ['definitions', 'Definitions'],
 ];
 
 // ROUTES maps the first hash segment to a page; detail pages take
@@ -32,7 +35,9 @@ const ROUTES = {
   vhosts: () => vhostsPage,
   users: () => usersPage,
   permissions: () => permissionsPage,
+  'topic-permissions': () => topicPermissionsPage,
   policies: () => policiesPage,
+  limits: () => limitsPage,
   definitions: () => definitionsPage,
 };
 
