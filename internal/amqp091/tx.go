@@ -61,6 +61,9 @@ func (ch *channel) txCommit(m *wire.TxCommit) error {
 	ch.tx = &txState{}
 	for _, p := range tx.publishes {
 		if err := ch.publish(p.msg, p.mandatory, 0); err != nil {
+			// The error closes the channel; the acks it never applied go
+			// back with the rest of its unacked messages (cleanup).
+			ch.tx.settles = tx.settles
 			return err
 		}
 	}

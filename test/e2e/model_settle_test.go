@@ -166,3 +166,31 @@ func TestModelPassiveDeclareEmptyName(t *testing.T) {
 	mErr(t, err, amqp.NotFound, mNoQueue(""))
 	mAlive(t, c)
 }
+
+// A transaction that fails (here: a publish to a missing exchange) closes
+// the channel; the acks it held were never applied, so their messages go
+// back to the queue.
+func TestModelTxFailureRequeuesUncommittedAcks(t *testing.T) {
+	b := mStart(t)
+	c, ch := b.channel(t)
+	q := mQueue(t, b, ch, mName(t, ""), false, false, false, nil).Name
+	mFillConfirmed(t, c, q, 1)
+	tx, err := c.Channel()
+	must(t, err)
+	closes := tx.NotifyClose(make(chan *amqp.Error, 1))
+	must(t, tx.Tx())
+	d, ok, err := tx.Get(q, false)
+	must(t, err)
+	if !ok {
+		t.Fatal("basic.get found nothing")
+	}
+	must(t, d.Ack(false))
+	missing := mName(t, "missing")
+	_ = tx.Publish(missing, "k", false, false, amqp.Publishing{Body: []byte("x")})
+	_ = tx.TxCommit() // RabbitMQ fails the publish, Warren the commit
+	mErr(t, mWaitClose(t, closes), amqp.NotFound, mNoExchange(missing))
+	got := mGetBody(t, ch, q, true, "m0")
+	if !got.Redelivered {
+		t.Fatal("requeued message not marked redelivered")
+	}
+}
