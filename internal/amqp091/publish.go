@@ -132,6 +132,13 @@ func (ch *channel) finishPublish() error {
 		seq = ch.publishSeq
 	}
 	if ch.tx != nil {
+		// RabbitMQ refuses a publish to a missing exchange at once, not
+		// at tx.commit.
+		if _, err := ch.conn.vhost.CheckExchange(msg.Exchange); err != nil {
+			e := fromBroker(err, nil)
+			e.classID, e.methodID = wire.ClassBasic, 40
+			return e
+		}
 		ch.tx.publishes = append(ch.tx.publishes, txPublish{msg: msg, mandatory: p.method.Mandatory})
 		return nil
 	}

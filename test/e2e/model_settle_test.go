@@ -187,10 +187,42 @@ func TestModelTxFailureRequeuesUncommittedAcks(t *testing.T) {
 	must(t, d.Ack(false))
 	missing := mName(t, "missing")
 	_ = tx.Publish(missing, "k", false, false, amqp.Publishing{Body: []byte("x")})
-	_ = tx.TxCommit() // RabbitMQ fails the publish, Warren the commit
+	_ = tx.TxCommit() // the publish already failed: the channel is closing
 	mErr(t, mWaitClose(t, closes), amqp.NotFound, mNoExchange(missing))
 	got := mGetBody(t, ch, q, true, "m0")
 	if !got.Redelivered {
+		t.Fatal("requeued message not marked redelivered")
+	}
+}
+
+// Warren routes a transaction's publishes at tx.commit (RabbitMQ routes at
+// basic.publish and enqueues at commit), so an exchange deleted in between
+// fails the commit: the channel closes and the acks it held go back.
+func TestModelTxCommitFailureRequeuesUncommittedAcks(t *testing.T) {
+	b := mStart(t)
+	if b.external() {
+		t.Skip("RabbitMQ routes at publish time; the commit succeeds there")
+	}
+	c, ch := b.channel(t)
+	q := mQueue(t, b, ch, mName(t, ""), false, false, false, nil).Name
+	x := mName(t, "x")
+	mExchange(t, b, ch, x, "fanout", false, false, false, nil)
+	mFillConfirmed(t, c, q, 1)
+	tx, err := c.Channel()
+	must(t, err)
+	closes := tx.NotifyClose(make(chan *amqp.Error, 1))
+	must(t, tx.Tx())
+	d, ok, err := tx.Get(q, false)
+	must(t, err)
+	if !ok {
+		t.Fatal("basic.get found nothing")
+	}
+	must(t, d.Ack(false))
+	must(t, tx.Publish(x, "", false, false, amqp.Publishing{Body: []byte("x")}))
+	must(t, ch.ExchangeDelete(x, false, false))
+	_ = tx.TxCommit()
+	mErr(t, mWaitClose(t, closes), amqp.NotFound, mNoExchange(x))
+	if got := mGetBody(t, ch, q, true, "m0"); !got.Redelivered {
 		t.Fatal("requeued message not marked redelivered")
 	}
 }
