@@ -17,7 +17,7 @@ test: deps vet unit integration-amqp091 compat
 # deps: what the tests need beyond Go: Debian's Chromium for the headless
 # browser tests, and the other-language AMQP clients of the compatibility
 # check (both skip without them, so a failed install is not fatal).
-COMPAT_PKGS = python3-amqp python3-kombu python3-pika ruby-bunny php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java python3-aio-pika
+COMPAT_PKGS = python3-amqp python3-kombu python3-pika ruby-bunny php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java python3-aio-pika python3-celery
 deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium for the browser tests"; \
@@ -45,7 +45,7 @@ unit:
 integration-amqp091:
 	./scripts/amqp091-integration.sh
 
-# compat: py-amqp, kombu, aio-pika, pika, Bunny (Ruby), php-amqplib, rabbitmq-c's
+# compat: py-amqp, kombu, aio-pika, pika, Celery, Bunny (Ruby), php-amqplib, rabbitmq-c's
 # amqp-tools, the RabbitMQ Java client, and amqplib and amqp-client.js
 # (Node) against Warren, each compared with its output recorded
 # against RabbitMQ 3.10 (test/compat/golden); then the management API

@@ -2,7 +2,9 @@
 # Cross-language client compatibility check: runs the smoke scripts in
 # test/compat/ (py-amqp, kombu, Bunny, php-amqplib, rabbitmq-c's amqp-tools,
 # the RabbitMQ Java client, aio-pika (asyncio, with aiormq/pamqp) and pika
-# (BlockingConnection and SelectConnection), all from Debian 12 packages,
+# (BlockingConnection and SelectConnection), and Celery (a worker
+# subprocess, the rpc:// result backend and remote control), all from
+# Debian 12 packages,
 # plus amqplib and @cloudamqp/amqp-client for Node.js from npm) against a Warren started here on free loopback ports, and
 # compares each script's output with its golden file
 # test/compat/golden/<script>.txt, recorded against RabbitMQ 3.10.
@@ -22,7 +24,7 @@
 # golden, 1 otherwise (a unified diff is printed for each mismatch).
 # The client packages: apt-get install python3-amqp python3-kombu ruby-bunny
 # php-cli php-amqplib amqp-tools default-jdk-headless librabbitmq-client-java
-# python3-aio-pika python3-pika (make deps does that). amqplib and
+# python3-aio-pika python3-pika python3-celery (make deps does that). amqplib and
 # @cloudamqp/amqp-client are installed here with
 # `npm ci --prefix test/compat/node` when test/compat/node/node_modules is
 # missing or lacks one of them (test/compat/node/package-lock.json pins them).
@@ -39,7 +41,7 @@ if [ "${1:-}" = --record ]; then
 fi
 
 all=(pyamqp_smoke kombu_smoke bunny_smoke phpamqplib_smoke amqptools_smoke JavaSmoke amqplib_smoke
-  aiopika_smoke amqpclient_smoke pika_smoke)
+  aiopika_smoke amqpclient_smoke pika_smoke celery_smoke)
 if [ $# -gt 0 ]; then names=("$@"); else names=("${all[@]}"); fi
 
 # The Debian interpreters (the clients are Debian packages; a python3 from
@@ -107,6 +109,10 @@ cmd_for() {
   pika_smoke)
     $PY -c 'import pika' 2>/dev/null || { echo "skip: python3-pika not installed"; return; }
     echo "$PY $dir/pika_smoke.py" ;;
+  celery_smoke)
+    # Starts its own worker (python3 -m celery) as a subprocess.
+    $PY -c 'import celery' 2>/dev/null || { echo "skip: python3-celery not installed"; return; }
+    echo "$PY $dir/celery_smoke.py" ;;
   *) echo "skip: unknown script $1" ;;
   esac
 }
