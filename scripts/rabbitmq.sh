@@ -2,7 +2,9 @@
 # Starts Debian's RabbitMQ (installing it if missing) as the reference broker
 # on loopback ports, with a throwaway data directory, for behaviour checks
 # and benchmarks. Usage: scripts/rabbitmq.sh start|stop [amqp-port]
-# Prints the AMQP URL on start.
+# Prints the AMQP URL on start. With MGMT_PORT set, the management plugin
+# listens there on loopback (start waits until its API answers); lines in
+# EXTRA_CONF are appended to rabbitmq.conf.
 set -euo pipefail
 cmd=${1:-start}
 port=${2:-5673}
@@ -25,6 +27,11 @@ start)
   rm -rf "$base"; mkdir -p "$base/log"
   echo "[]." > "$base/enabled_plugins"
   printf 'listeners.tcp.default = 127.0.0.1:%s\nloopback_users = none\n' "$port" > "$base/rabbitmq.conf"
+  if [ -n "${MGMT_PORT:-}" ]; then
+    echo "[rabbitmq_management]." > "$base/enabled_plugins"
+    printf 'management.tcp.port = %s\nmanagement.tcp.ip = 127.0.0.1\n' "$MGMT_PORT" >> "$base/rabbitmq.conf"
+  fi
+  if [ -n "${EXTRA_CONF:-}" ]; then printf '%s\n' "$EXTRA_CONF" >> "$base/rabbitmq.conf"; fi
   # RabbitMQ runs as its own user: as root, hand it the directory and drop
   # privileges, or it cannot write its feature-flag files.
   run=()
@@ -36,7 +43,8 @@ start)
   # the soft limit inside the server's own shell (runuser resets limits).
   "${run[@]}" bash -c 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec rabbitmq-server' >"$base/log/stdout" 2>&1 &
   for _ in $(seq 1 120); do
-    if "${run[@]}" rabbitmqctl -n "$RABBITMQ_NODENAME" await_startup >/dev/null 2>&1; then
+    if "${run[@]}" rabbitmqctl -n "$RABBITMQ_NODENAME" await_startup >/dev/null 2>&1 &&
+       { [ -z "${MGMT_PORT:-}" ] || curl -sf -u guest:guest "http://127.0.0.1:$MGMT_PORT/api/overview" >/dev/null 2>&1; }; then
       echo "amqp://guest:guest@127.0.0.1:$port/"
       exit 0
     fi

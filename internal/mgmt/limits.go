@@ -318,18 +318,27 @@ func (a *API) getLimits(user bool) handler {
 	}
 }
 
+// limitOwnerExists answers 404 and returns false when the user (or
+// vhost) whose limit a request names does not exist.
+func (a *API) limitOwnerExists(w http.ResponseWriter, user bool, owner string) bool {
+	switch {
+	case user && a.d.Users.Get(owner) == nil:
+		writeError(w, http.StatusNotFound, "not_found", "user_not_found")
+		return false
+	case !user && a.d.Broker.VHost(owner) == nil:
+		vhostNotFound(w)
+		return false
+	}
+	return true
+}
+
 func (a *API) putLimit(user bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		if !a.requireAdmin(w, p) {
 			return
 		}
 		owner, name := r.PathValue("owner"), r.PathValue("name")
-		if user && a.d.Users.Get(owner) == nil {
-			writeError(w, http.StatusNotFound, "not_found", "user_not_found")
-			return
-		}
-		if !user && a.d.Broker.VHost(owner) == nil {
-			vhostNotFound(w)
+		if !a.limitOwnerExists(w, user, owner) {
 			return
 		}
 		body, ok := readBody(w, r)
@@ -375,12 +384,7 @@ func (a *API) deleteLimit(user bool) handler {
 		owner, name := r.PathValue("owner"), r.PathValue("name")
 		// Removing a limit that is not set is a 204 in RabbitMQ; a missing
 		// user or vhost is still a 404 here.
-		if user && a.d.Users.Get(owner) == nil {
-			writeError(w, http.StatusNotFound, "not_found", "user_not_found")
-			return
-		}
-		if !user && a.d.Broker.VHost(owner) == nil {
-			vhostNotFound(w)
+		if !a.limitOwnerExists(w, user, owner) {
 			return
 		}
 		a.mu.Lock()

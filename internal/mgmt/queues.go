@@ -70,29 +70,16 @@ func (a *API) queuePolicies(q *broker.Queue) (pol, opPol any, effective map[stri
 	if op != nil {
 		opPol = op.Name
 		for k, v := range op.Definition {
-			if cur, ok := effective[k]; ok {
-				if a, aok := toFloat(cur); aok {
-					if b, bok := toFloat(v); bok && b >= a {
-						continue
-					}
-				}
+			cur, set := effective[k]
+			a, aok := jsonFloat(cur)
+			b, bok := jsonFloat(v)
+			if set && aok && bok && b >= a {
+				continue // the policy's lower value stands
 			}
 			effective[k] = v
 		}
 	}
 	return pol, opPol, effective
-}
-
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	}
-	return 0, false
 }
 
 func boolFloat(b bool) float64 {

@@ -441,6 +441,21 @@ def dumpv(v):
     return fmt(v)
 
 
+def show_dead_lettered(ch, dlq, reason):
+    """Waits (bounded) for the next message in dlq and prints it and its
+    headers, x-death without its timestamp."""
+    d = None
+    for _ in range(50):
+        d = ch.basic_get(dlq, no_ack=True)
+        if d:
+            break
+        time.sleep(0.05)
+    out(f'dead-lettered ({reason}):', d and d.body, d and d.delivery_info['exchange'], d and d.delivery_info['routing_key'])
+    for k in sorted(d.headers if d else {}):
+        if k not in NEWER_HEADERS:
+            out('  header', k, dumpv(d.headers[k]))
+
+
 def extras():
     X = f'{P}.x'
     QS = ['a', 'dlq', 'src', 'ttl', 'ml', 'prio', 'nack', 'ae', 'b', 'qt', 'g1', 'g2']
@@ -530,28 +545,10 @@ def extras():
     pubc(b'dead', f'{X}.src', application_headers={'orig': 1})
     m = c0.basic_get(f'{X}.src')
     c0.basic_reject(m.delivery_tag, requeue=False)
-    d = None
-    for _ in range(50):
-        d = c0.basic_get(f'{X}.dlq', no_ack=True)
-        if d:
-            break
-        time.sleep(0.05)
-    out('dead-lettered (rejected):', d and d.body, d and d.delivery_info['exchange'], d and d.delivery_info['routing_key'])
-    for k in sorted(d.headers if d else {}):
-        if k not in NEWER_HEADERS:
-            out('  header', k, dumpv(d.headers[k]))
+    show_dead_lettered(c0, f'{X}.dlq', 'rejected')
     c0.queue_declare(f'{X}.ttl', auto_delete=False, arguments={'x-dead-letter-exchange': f'{X}.dlx'})
     pubc(b'expire', f'{X}.ttl', expiration='50')
-    d = None
-    for _ in range(50):
-        d = c0.basic_get(f'{X}.dlq', no_ack=True)
-        if d:
-            break
-        time.sleep(0.05)
-    out('dead-lettered (expired):', d and d.body, d and d.delivery_info['exchange'], d and d.delivery_info['routing_key'])
-    for k in sorted(d.headers if d else {}):
-        if k not in NEWER_HEADERS:
-            out('  header', k, dumpv(d.headers[k]))
+    show_dead_lettered(c0, f'{X}.dlq', 'expired')
 
     c0.queue_declare(f'{X}.ml', auto_delete=False, arguments={'x-max-length': 2})
     for i in range(3):

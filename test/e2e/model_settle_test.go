@@ -38,6 +38,33 @@ func mFillConfirmed(t *testing.T, c *amqp.Connection, q string, n int) {
 	}
 }
 
+// mTxAcked opens a transactional channel on c that takes m0 from q with
+// basic.get and acks it without committing; closes reports the channel's
+// close.
+func mTxAcked(t *testing.T, c *amqp.Connection, q string) (tx *amqp.Channel, closes chan *amqp.Error) {
+	t.Helper()
+	tx, err := c.Channel()
+	must(t, err)
+	closes = tx.NotifyClose(make(chan *amqp.Error, 1))
+	must(t, tx.Tx())
+	d, ok, err := tx.Get(q, false)
+	must(t, err)
+	if !ok {
+		t.Fatal("basic.get found nothing")
+	}
+	must(t, d.Ack(false))
+	return tx, closes
+}
+
+// mRequeued asserts the uncommitted ack was dropped: m0 is back in q,
+// marked redelivered.
+func mRequeued(t *testing.T, ch *amqp.Channel, q string) {
+	t.Helper()
+	if got := mGetBody(t, ch, q, true, "m0"); !got.Redelivered {
+		t.Fatal("requeued message not marked redelivered")
+	}
+}
+
 func TestModelRequeueComesBeforeNextMessage(t *testing.T) {
 	b := mStart(t)
 	for _, tc := range []struct {
@@ -109,21 +136,9 @@ func TestModelTxUncommittedAckRequeuedOnChannelClose(t *testing.T) {
 	c, ch := b.channel(t)
 	q := mQueue(t, b, ch, mName(t, ""), false, false, false, nil).Name
 	mFillConfirmed(t, c, q, 1)
-	tx, err := c.Channel()
-	must(t, err)
-	must(t, tx.Tx())
-	d, ok, err := tx.Get(q, false)
-	must(t, err)
-	if !ok {
-		t.Fatal("basic.get found nothing")
-	}
-	must(t, d.Ack(false))
+	tx, _ := mTxAcked(t, c, q)
 	must(t, tx.Close())
-	// The ack was never committed: the message is back, redelivered.
-	got := mGetBody(t, ch, q, true, "m0")
-	if !got.Redelivered {
-		t.Fatal("requeued message not marked redelivered")
-	}
+	mRequeued(t, ch, q) // the ack was never committed
 }
 
 func TestModelQueueTypeArgument(t *testing.T) {
@@ -175,24 +190,12 @@ func TestModelTxFailureRequeuesUncommittedAcks(t *testing.T) {
 	c, ch := b.channel(t)
 	q := mQueue(t, b, ch, mName(t, ""), false, false, false, nil).Name
 	mFillConfirmed(t, c, q, 1)
-	tx, err := c.Channel()
-	must(t, err)
-	closes := tx.NotifyClose(make(chan *amqp.Error, 1))
-	must(t, tx.Tx())
-	d, ok, err := tx.Get(q, false)
-	must(t, err)
-	if !ok {
-		t.Fatal("basic.get found nothing")
-	}
-	must(t, d.Ack(false))
+	tx, closes := mTxAcked(t, c, q)
 	missing := mName(t, "missing")
 	_ = tx.Publish(missing, "k", false, false, amqp.Publishing{Body: []byte("x")})
 	_ = tx.TxCommit() // the publish already failed: the channel is closing
 	mErr(t, mWaitClose(t, closes), amqp.NotFound, mNoExchange(missing))
-	got := mGetBody(t, ch, q, true, "m0")
-	if !got.Redelivered {
-		t.Fatal("requeued message not marked redelivered")
-	}
+	mRequeued(t, ch, q)
 }
 
 // Warren routes a transaction's publishes at tx.commit (RabbitMQ routes at
@@ -208,21 +211,10 @@ func TestModelTxCommitFailureRequeuesUncommittedAcks(t *testing.T) {
 	x := mName(t, "x")
 	mExchange(t, b, ch, x, "fanout", false, false, false, nil)
 	mFillConfirmed(t, c, q, 1)
-	tx, err := c.Channel()
-	must(t, err)
-	closes := tx.NotifyClose(make(chan *amqp.Error, 1))
-	must(t, tx.Tx())
-	d, ok, err := tx.Get(q, false)
-	must(t, err)
-	if !ok {
-		t.Fatal("basic.get found nothing")
-	}
-	must(t, d.Ack(false))
+	tx, closes := mTxAcked(t, c, q)
 	must(t, tx.Publish(x, "", false, false, amqp.Publishing{Body: []byte("x")}))
 	must(t, ch.ExchangeDelete(x, false, false))
 	_ = tx.TxCommit()
 	mErr(t, mWaitClose(t, closes), amqp.NotFound, mNoExchange(x))
-	if got := mGetBody(t, ch, q, true, "m0"); !got.Redelivered {
-		t.Fatal("requeued message not marked redelivered")
-	}
+	mRequeued(t, ch, q)
 }

@@ -1,7 +1,18 @@
 // Administration pages: virtual hosts, users, permissions, policies.
 
-import { api, enc, listPath } from './api.js';
+import { api, enc, listPath, userNames } from './api.js';
 import { h, clear, table, form, field, input, select, textarea, parseJSONObject, jsonCell, fmtNum, toast, danger, section } from './dom.js';
+
+// usersOnce returns a loader that fills sel with the users' names the
+// first time it runs (the permission forms' user pickers).
+export function usersOnce(sel) {
+  let loaded = false;
+  return async () => {
+    if (loaded) return;
+    clear(sel, (await userNames()).map((n) => h('option', { value: n }, n)));
+    loaded = true;
+  };
+}
 
 const tagList = (t) => (Array.isArray(t) ? t : String(t || '').split(',')).filter(Boolean);
 const tags = (t) => tagList(t).map((x) => h('span', { class: 'tag' }, x));
@@ -92,14 +103,10 @@ export function permissionsPage(ctx) {
     await refresh();
   });
   const el = h('div', {}, h('h1', {}, 'Permissions'), list, section('Set permissions', true, add));
-  let usersLoaded = false;
+  const loadUsers = usersOnce(userSel);
 
   async function refresh() {
-    if (!usersLoaded) {
-      const us = await api('GET', '/users?columns=name');
-      clear(userSel, us.map((u) => h('option', { value: u.name }, u.name)));
-      usersLoaded = true;
-    }
+    await loadUsers();
     const ps = (await api('GET', '/permissions')).filter((p) => !ctx.vhost || p.vhost === ctx.vhost);
     clear(list, table([
       { title: 'User', get: (p) => p.user },

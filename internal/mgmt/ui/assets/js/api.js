@@ -68,6 +68,11 @@ export async function api(method, path, body, opts = {}) {
 
 export const get = (path) => api('GET', path);
 
+// userNames lists the users' names (forms that pick a user).
+export async function userNames() {
+  return (await api('GET', '/users?columns=name')).map((u) => u.name);
+}
+
 // listPath builds a list path, per vhost when one is chosen.
 export function listPath(kind, vhost) {
   return vhost ? `/${kind}/${enc(vhost)}` : `/${kind}`;

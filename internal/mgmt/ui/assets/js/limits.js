@@ -2,7 +2,7 @@
 // queues) and per user (connections, channels), each a table of the limits
 // set with a Clear button and a form to set one.
 
-import { api, enc, listPath } from './api.js';
+import { api, enc, listPath, userNames } from './api.js';
 import { h, clear, table, form, field, input, select, fmtNum, toast, danger, section } from './dom.js';
 
 const KINDS = {
@@ -74,7 +74,7 @@ function limitsPart(ctx, kind, owners) {
 
 export function limitsPage(ctx) {
   const vh = limitsPart(ctx, 'vhost', async () => ctx.vhosts);
-  const us = limitsPart(ctx, 'user', async () => (await api('GET', '/users?columns=name')).map((u) => u.name));
+  const us = limitsPart(ctx, 'user', userNames);
   const el = h('div', {}, h('h1', {}, 'Limits'),
     h('h2', {}, 'Virtual host limits'), vh.el,
     h('h2', {}, 'User limits'), us.el);

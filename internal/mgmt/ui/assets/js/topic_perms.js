@@ -5,6 +5,7 @@
 
 import { api, enc, query } from './api.js';
 import { h, clear, table, form, field, input, select, toast, danger, section } from './dom.js';
+import { usersOnce } from './admin.js';
 
 export function topicPermissionsPage(ctx) {
   const list = h('div', { id: 'topic-permissions' });
@@ -21,14 +22,10 @@ export function topicPermissionsPage(ctx) {
     await refresh();
   });
   const el = h('div', {}, h('h1', {}, 'Topic permissions'), list, section('Set topic permission', true, add));
-  let usersLoaded = false;
+  const loadUsers = usersOnce(userSel);
 
   async function refresh() {
-    if (!usersLoaded) {
-      const us = await api('GET', '/users?columns=name');
-      clear(userSel, us.map((u) => h('option', { value: u.name }, u.name)));
-      usersLoaded = true;
-    }
+    await loadUsers();
     const ps = (await api('GET', '/topic-permissions')).filter((p) => !ctx.vhost || p.vhost === ctx.vhost);
     clear(list, table([
       { title: 'User', get: (p) => p.user },
