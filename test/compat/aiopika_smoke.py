@@ -16,8 +16,6 @@ compared against a golden file recorded against RabbitMQ
 import asyncio
 import datetime
 import decimal
-import enum
-import os
 import signal
 import sys
 
@@ -25,6 +23,8 @@ import aio_pika
 import aiormq
 import aiormq.exceptions as aexc
 from aiormq import spec
+
+from compatlib import fmt, out, watchdog
 
 HOST, PORT = sys.argv[1], sys.argv[2]
 P = 'compat.aiopika'
@@ -38,30 +38,6 @@ NEWER_HEADERS = ('x-last-death-exchange', 'x-last-death-queue', 'x-last-death-re
 UTC = datetime.timezone.utc
 TS = datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)  # 1577934245
 T = 5  # seconds: the bound of every single wait below
-
-
-def out(*args):
-    print(*args, flush=True)
-
-
-def watchdog(*_):
-    out('watchdog: gave up after 50s')
-    os._exit(1)
-
-
-def fmt(v, drop_time=False):
-    """Deterministic rendering of a decoded value."""
-    if isinstance(v, dict):
-        return '{' + ', '.join(f'{k!r}: {fmt(v[k], drop_time)}' for k in sorted(v)
-                               if not (drop_time and k == 'time')) + '}'
-    if isinstance(v, (list, tuple)):
-        return '[' + ', '.join(fmt(x, drop_time) for x in v) + ']'
-    if isinstance(v, datetime.datetime):
-        return 'datetime(' + v.strftime('%Y-%m-%dT%H:%M:%S') + (' tz' if v.tzinfo else '') + ')'
-    if isinstance(v, enum.Enum):
-        return f'{type(v).__name__}:{v.value!r}'
-    return f'{type(v).__name__}:{v!r}'
-
 
 PROPS = ['app_id', 'cluster_id', 'content_encoding', 'content_type', 'correlation_id',
          'delivery_mode', 'expiration', 'message_id', 'priority', 'reply_to',

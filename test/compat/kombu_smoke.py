@@ -17,26 +17,14 @@ import time
 import amqp.exceptions
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
+from compatlib import fmt, out
+
 HOST, PORT = sys.argv[1], sys.argv[2]
 P = 'compat.kombu'
 URL = f'amqp://guest:guest@{HOST}:{PORT}//'
 CAPS = ['publisher_confirms', 'basic.nack', 'consumer_cancel_notify',
         'exchange_exchange_bindings', 'connection.blocked',
         'authentication_failure_close', 'per_consumer_qos', 'direct_reply_to']
-
-
-def out(*args):
-    print(*args, flush=True)
-
-
-def fmt(v):
-    if isinstance(v, dict):
-        return '{' + ', '.join(f'{k!r}: {fmt(v[k])}' for k in sorted(v)) + '}'
-    if isinstance(v, (list, tuple)):
-        return '[' + ', '.join(fmt(x) for x in v) + ']'
-    if isinstance(v, datetime.datetime):
-        return 'datetime(' + v.strftime('%Y-%m-%dT%H:%M:%S') + ')'
-    return f'{type(v).__name__}:{v!r}'
 
 
 def show(label, m):

@@ -20,7 +20,6 @@ compared against a golden file recorded against RabbitMQ
 import datetime
 import decimal
 import logging
-import os
 import signal
 import struct
 import sys
@@ -28,6 +27,8 @@ import time
 
 import pika
 import pika.data
+
+from compatlib import fmt, out, watchdog
 import pika.exceptions as pexc
 from pika import spec
 
@@ -46,27 +47,6 @@ T = 5  # seconds: the bound of every single wait below
 # (to stderr, which the comparison captures); what matters is printed here.
 logging.getLogger('pika').addHandler(logging.NullHandler())
 logging.getLogger('pika').propagate = False
-
-
-def out(*args):
-    print(*args, flush=True)
-
-
-def watchdog(*_):
-    out('watchdog: gave up after 50s')
-    os._exit(1)
-
-
-def fmt(v, drop_time=False):
-    """Deterministic rendering of a value as pika decoded it."""
-    if isinstance(v, dict):
-        return '{' + ', '.join(f'{k!r}: {fmt(v[k], drop_time)}' for k in sorted(v)
-                               if not (drop_time and k == 'time')) + '}'
-    if isinstance(v, (list, tuple)):
-        return '[' + ', '.join(fmt(x, drop_time) for x in v) + ']'
-    if isinstance(v, datetime.datetime):
-        return 'datetime(' + v.strftime('%Y-%m-%dT%H:%M:%S') + (' tz' if v.tzinfo else '') + ')'
-    return f'{type(v).__name__}:{v!r}'
 
 
 PROPS = ['app_id', 'cluster_id', 'content_encoding', 'content_type', 'correlation_id',

@@ -15,15 +15,13 @@ import time
 import amqp
 import amqp.exceptions
 
+from compatlib import fmt, out
+
 HOST, PORT = sys.argv[1], sys.argv[2]
 P = 'compat.pyamqp'
 CAPS = ['publisher_confirms', 'basic.nack', 'consumer_cancel_notify',
         'exchange_exchange_bindings', 'connection.blocked',
         'authentication_failure_close', 'per_consumer_qos', 'direct_reply_to']
-
-
-def out(*args):
-    print(*args, flush=True)
 
 
 def connect(heartbeat=0):
@@ -33,17 +31,6 @@ def connect(heartbeat=0):
                         read_timeout=10, write_timeout=10)
     c.connect()
     return c
-
-
-def fmt(v):
-    """Deterministic rendering of a decoded AMQP value."""
-    if isinstance(v, dict):
-        return '{' + ', '.join(f'{k!r}: {fmt(v[k])}' for k in sorted(v)) + '}'
-    if isinstance(v, (list, tuple)):
-        return '[' + ', '.join(fmt(x) for x in v) + ']'
-    if isinstance(v, datetime.datetime):
-        return 'datetime(' + v.strftime('%Y-%m-%dT%H:%M:%S') + ')'
-    return f'{type(v).__name__}:{v!r}'
 
 
 def show_msg(label, m):
@@ -432,15 +419,6 @@ def probe(label, fn):
 NEWER_HEADERS = ('x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason')
 
 
-def dumpv(v):
-    """Like fmt, but leaves out x-death's 'time' (a wall-clock timestamp)."""
-    if isinstance(v, dict):
-        return '{' + ', '.join(f'{k!r}: {dumpv(v[k])}' for k in sorted(v) if k != 'time') + '}'
-    if isinstance(v, (list, tuple)):
-        return '[' + ', '.join(dumpv(x) for x in v) + ']'
-    return fmt(v)
-
-
 def show_dead_lettered(ch, dlq, reason):
     """Waits (bounded) for the next message in dlq and prints it and its
     headers, x-death without its timestamp."""
@@ -453,7 +431,7 @@ def show_dead_lettered(ch, dlq, reason):
     out(f'dead-lettered ({reason}):', d and d.body, d and d.delivery_info['exchange'], d and d.delivery_info['routing_key'])
     for k in sorted(d.headers if d else {}):
         if k not in NEWER_HEADERS:
-            out('  header', k, dumpv(d.headers[k]))
+            out('  header', k, fmt(d.headers[k], drop_time=True))
 
 
 def extras():

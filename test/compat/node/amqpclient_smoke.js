@@ -13,36 +13,14 @@
 'use strict';
 
 const { AMQPClient, AMQPSession } = require('@cloudamqp/amqp-client');
+const { CAPS, NEWER_HEADERS, out, sleep, waitUntil } = require('./lib');
 
 const [HOST, PORT] = process.argv.slice(2);
 const P = 'compat.amqpclient';
 const URL = `amqp://guest:guest@${HOST}:${PORT}/`;
-const CAPS = ['publisher_confirms', 'basic.nack', 'consumer_cancel_notify',
-  'exchange_exchange_bindings', 'connection.blocked',
-  'authentication_failure_close', 'per_consumer_qos', 'direct_reply_to'];
-// RabbitMQ 3.13 added these dead-lettering headers; the goldens come from
-// 3.10, which has no such headers, so the comparison leaves them out.
-const NEWER_HEADERS = ['x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason'];
 const TS = new Date(Date.UTC(2020, 0, 2, 3, 4, 5)); // 1577934245
 const HTS = new Date(Date.UTC(2021, 2, 4, 5, 6, 7));
 
-// Every wait below is bounded; this is the backstop.
-setTimeout(() => {
-  out('watchdog: gave up after 50s');
-  process.exit(1);
-}, 50000).unref();
-
-function out(...a) {
-  process.stdout.write(a.join(' ') + '\n');
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(cond, ms) {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await sleep(20);
-  return cond();
-}
 
 function within(p, ms = 5000) {
   let t;

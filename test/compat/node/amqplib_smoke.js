@@ -11,33 +11,11 @@
 
 const amqp = require('amqplib');
 const defs = require('amqplib/lib/defs');
+const { CAPS, NEWER_HEADERS, out, sleep, waitUntil } = require('./lib');
 
 const [HOST, PORT] = process.argv.slice(2);
 const P = 'compat.node';
-const CAPS = ['publisher_confirms', 'basic.nack', 'consumer_cancel_notify',
-  'exchange_exchange_bindings', 'connection.blocked',
-  'authentication_failure_close', 'per_consumer_qos', 'direct_reply_to'];
-// RabbitMQ 3.13 added these dead-lettering headers; the goldens come from
-// 3.10, which has no such headers, so the comparison leaves them out.
-const NEWER_HEADERS = ['x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason'];
 
-// Every wait below is bounded; this is the backstop.
-setTimeout(() => {
-  out('watchdog: gave up after 50s');
-  process.exit(1);
-}, 50000).unref();
-
-function out(...a) {
-  process.stdout.write(a.join(' ') + '\n');
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(cond, ms) {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await sleep(20);
-  return cond();
-}
 
 async function connect(heartbeat) {
   const c = await amqp.connect({
