@@ -396,16 +396,27 @@ func deliveryProps(d broker.Delivery) []byte {
 	if d.Deliveries == 0 || d.Queue.DeliveryLimit() < 0 {
 		return d.Msg.Props
 	}
-	var p wire.Properties
-	if err := p.Decode(d.Msg.Props); err != nil {
+	b, err := editHeaders(d.Msg.Props, func(h wire.Table) { h["x-delivery-count"] = int64(d.Deliveries) })
+	if err != nil {
 		return d.Msg.Props
+	}
+	return b
+}
+
+// editHeaders returns props encoded again with a copy of its headers
+// changed by edit; props and its table stay as they are (other queues may
+// hold the same message).
+func editHeaders(props []byte, edit func(h wire.Table)) ([]byte, error) {
+	var p wire.Properties
+	if err := p.Decode(props); err != nil {
+		return nil, err
 	}
 	h := make(wire.Table, len(p.Headers)+1)
 	for k, v := range p.Headers {
 		h[k] = v
 	}
-	h["x-delivery-count"] = int64(d.Deliveries)
+	edit(h)
 	p.Headers = h
 	p.Set(wire.FlagHeaders)
-	return p.Append(nil)
+	return p.Append(nil), nil
 }

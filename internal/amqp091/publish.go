@@ -173,16 +173,8 @@ func (ch *channel) buildMessage(p *publishState) (*message.Message, error) {
 			// Sender-selected distribution: BCC's keys route the message
 			// (m.Headers keeps them for that) but, as in RabbitMQ, no
 			// consumer sees the header.
-			var full wire.Properties
-			if err := full.Decode(p.props); err == nil {
-				kept := make(wire.Table, len(h)-1)
-				for k, v := range h {
-					if k != "BCC" {
-						kept[k] = v
-					}
-				}
-				full.Headers = kept
-				m.Props = full.Append(nil)
+			if b, err := editHeaders(p.props, func(h wire.Table) { delete(h, "BCC") }); err == nil {
+				m.Props = b
 			}
 		}
 	}
