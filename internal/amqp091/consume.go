@@ -104,7 +104,19 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		}
 		prio = int(p)
 	}
-	c, err := q.Consume(broker.ConsumerSpec{Tag: tag, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio, Sink: ch, Data: cs})
+	spec := broker.ConsumerSpec{Tag: tag, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio, Sink: ch, Data: cs}
+	if q.IsStream() {
+		// A stream consumer's acks are its flow control, so RabbitMQ
+		// demands both.
+		if m.NoAck {
+			return streamRefuses("automatic acknowledgement", q, m)
+		}
+		if cs.prefetch == 0 {
+			return newErr(wire.PreconditionFailed, "consumer prefetch count is not set for 'queue '%s' in vhost '%s''", name, ch.conn.vhost.Name()).on(m)
+		}
+		spec.StreamOffset, spec.HasStreamOffset = m.Arguments["x-stream-offset"]
+	}
+	c, err := q.Consume(spec)
 	if err != nil {
 		return fromBroker(err, m)
 	}
@@ -247,6 +259,9 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 	if err != nil {
 		return fromBroker(err, m)
 	}
+	if q.IsStream() {
+		return streamRefuses("basic.get", q, m)
+	}
 	d, ok, remaining := q.Get(m.NoAck)
 	if !ok {
 		ch.send(&wire.BasicGetEmpty{})
@@ -344,6 +359,9 @@ func (ch *channel) basicNack(m *wire.BasicNack) error {
 	if err != nil {
 		return err
 	}
+	if err := ch.streamSettled(ps, m); err != nil {
+		return err
+	}
 	rejectDeliveries(ps, m.Requeue)
 	ch.release(ps)
 	return nil
@@ -355,6 +373,9 @@ func (ch *channel) basicReject(m *wire.BasicReject) error {
 	}
 	ps, err := ch.take(m.DeliveryTag, false, m)
 	if err != nil {
+		return err
+	}
+	if err := ch.streamSettled(ps, m); err != nil {
 		return err
 	}
 	rejectDeliveries(ps, m.Requeue)
@@ -393,6 +414,13 @@ func (ch *channel) basicRecover(requeue bool, m wire.Method) error {
 // bytes, except that a redelivery from a queue with x-delivery-limit
 // carries the x-delivery-count header, as RabbitMQ's quorum queues do.
 func deliveryProps(d broker.Delivery) []byte {
+	if d.Queue.IsStream() {
+		b, err := editHeaders(d.Msg.Props, func(h wire.Table) { h["x-stream-offset"] = int64(d.Seq) })
+		if err != nil {
+			return d.Msg.Props
+		}
+		return b
+	}
 	if d.Deliveries == 0 || d.Queue.DeliveryLimit() < 0 {
 		return d.Msg.Props
 	}
@@ -419,4 +447,24 @@ func editHeaders(props []byte, edit func(h wire.Table)) ([]byte, error) {
 	p.Headers = h
 	p.Set(wire.FlagHeaders)
 	return p.Append(nil), nil
+}
+
+// streamRefuses is RabbitMQ's answer to what streams do not support: a
+// connection error (540).
+func streamRefuses(what string, q *broker.Queue, m wire.Method) error {
+	return newErr(wire.NotImplemented, "%s not supported by stream queues queue '%s' in vhost '%s'", what, q.Name(), q.VHost().Name()).on(m)
+}
+
+// streamSettled refuses a nack or reject that covers a stream delivery, as
+// RabbitMQ does (540, closing the connection). The other deliveries it
+// took go back to their queues, as the close would do anyway.
+func (ch *channel) streamSettled(ps []pendingDelivery, m wire.Method) error {
+	for _, p := range ps {
+		if p.d.Queue.IsStream() {
+			requeueDeliveries(ps)
+			ch.release(ps)
+			return streamRefuses("basic.nack and basic.reject", p.d.Queue, m)
+		}
+	}
+	return nil
 }

@@ -146,6 +146,12 @@ func (ch *channel) queueDeclare(m *wire.QueueDeclare) error {
 	ch.lastQueue = q.Name()
 	if !m.NoWait {
 		ready, _, consumers := q.Counts()
+		if q.IsStream() {
+			// RabbitMQ counts neither: its message count is a statistic
+			// refreshed every few seconds, and stream consumers are not
+			// counted at all.
+			ready, consumers = 0, 0
+		}
 		ch.send(&wire.QueueDeclareOk{Queue: q.Name(), MessageCount: uint32(ready), ConsumerCount: uint32(consumers)})
 	}
 	return nil
@@ -212,6 +218,9 @@ func (ch *channel) queuePurge(m *wire.QueuePurge) error {
 	q, err := ch.conn.vhost.QueueFor(name, ch.conn)
 	if err != nil {
 		return fromBroker(err, m)
+	}
+	if q.IsStream() {
+		return streamRefuses("queue.purge", q, m)
 	}
 	n := q.Purge()
 	if !m.NoWait {

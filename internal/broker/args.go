@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 )
 
@@ -14,7 +15,10 @@ var (
 		"x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode",
 		"x-single-active-consumer", "x-queue-type", "x-delivery-limit", "x-consumer-timeout",
 	}
-	exchangeArgsChecked = []string{"alternate-exchange"}
+	// queueArgsCheckedButType is queueArgsChecked when both declares
+	// mean the same queue type.
+	queueArgsCheckedButType = slices.DeleteFunc(slices.Clone(queueArgsChecked), func(k string) bool { return k == "x-queue-type" })
+	exchangeArgsChecked     = []string{"alternate-exchange"}
 )
 
 func checkArgsEquivalent(kind, name, vhost string, keys []string, recv, cur Table) error {

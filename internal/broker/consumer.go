@@ -27,6 +27,7 @@ type Consumer struct {
 	Data any
 
 	blocked atomic.Bool // the sink refused a delivery; skip until Resume
+	cursor  uint64      // a stream consumer's next offset; guarded by the queue's mu
 }
 
 // Tag returns the consumer tag.
@@ -54,6 +55,10 @@ type ConsumerSpec struct {
 	Priority int
 	Sink     Sink
 	Data     any
+	// StreamOffset is the x-stream-offset consume argument (when
+	// HasStreamOffset): where a stream consumer starts.
+	StreamOffset    any
+	HasStreamOffset bool
 }
 
 // Consume adds a consumer. It starts paused, so the adapter can confirm the
@@ -68,6 +73,13 @@ func (q *Queue) Consume(s ConsumerSpec) (*Consumer, error) {
 		return nil, errorf(CodeAccessRefused, "queue '%s' in vhost '%s' in exclusive use", q.name, q.vhost.name)
 	}
 	c := &Consumer{tag: s.Tag, queue: q, noAck: s.NoAck, exclusive: s.Exclusive, priority: s.Priority, sink: s.Sink, Data: s.Data}
+	if q.stream != nil {
+		start, err := q.streamStartLocked(s.StreamOffset, s.HasStreamOffset)
+		if err != nil {
+			return nil, err
+		}
+		c.cursor = start
+	}
 	c.blocked.Store(true)
 	// Keep consumers sorted by priority (stable, so registration order
 	// holds among equals); a single-active-consumer queue keeps pure

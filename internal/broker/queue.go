@@ -51,6 +51,7 @@ type Queue struct {
 	timerAt     int64        // unix ms the timer is set for; 0 none
 	lastUsed    int64        // unix ms of the last use, for x-expires
 	dead        []deadLetter // collected under mu, published after unlock
+	stream      *streamState // non-nil for x-queue-type=stream (stream.go)
 
 	Stats QueueStats
 }
@@ -87,6 +88,9 @@ func (q *Queue) Owner() any { return q.owner }
 func (q *Queue) Counts() (ready, unacked, consumers int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.stream != nil {
+		return len(q.stream.idx), 0, len(q.consumers)
+	}
 	return q.readyLenLocked(), q.unacked, len(q.consumers)
 }
 
@@ -94,6 +98,9 @@ func (q *Queue) Counts() (ready, unacked, consumers int) {
 func (q *Queue) ReadyBytes() int64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.stream != nil {
+		return q.stream.bytes
+	}
 	return q.readyBytesLocked()
 }
 
@@ -182,6 +189,9 @@ func (q *Queue) Publish(m *message.Message) (st PublishStatus, log *store.Log, e
 func (q *Queue) publishLocked(m *message.Message) (PublishStatus, *store.Log, error) {
 	if q.deleted {
 		return Gone, nil, nil
+	}
+	if q.stream != nil {
+		return q.streamPublishLocked(m)
 	}
 	b := q.vhost.broker
 	now := &lazyNow{b: b}
@@ -287,6 +297,10 @@ func (m *deliveredMark) flushLocked(q *Queue) {
 // consumer priority first and round-robin among equals, until either runs
 // out.
 func (q *Queue) dispatchLocked() {
+	if q.stream != nil {
+		q.dispatchStreamLocked()
+		return
+	}
 	now := &lazyNow{b: q.vhost.broker}
 	var mark deliveredMark
 	defer mark.flushLocked(q)
@@ -434,6 +448,10 @@ func (q *Queue) settleStoredLocked(stored bool, pos store.Pos) {
 func (q *Queue) Get(noAck bool) (d Delivery, ok bool, remaining int) {
 	q.mu.Lock()
 	q.touchLocked()
+	if q.stream != nil { // streams refuse basic.get (the adapters say so)
+		q.mu.Unlock()
+		return Delivery{}, false, 0
+	}
 	e, lvl, ok := q.peekLocked(&lazyNow{b: q.vhost.broker})
 	if ok {
 		e = q.takeLocked(lvl, noAck)
@@ -456,6 +474,10 @@ func (q *Queue) Ack(ds ...Delivery) {
 	if q.deleted {
 		return
 	}
+	if q.stream != nil { // an ack only returns credit (the adapter's)
+		q.Stats.Acked.Add(uint64(len(ds)))
+		return
+	}
 	for _, d := range ds {
 		q.settleStoredLocked(d.stored, d.pos)
 	}
@@ -468,7 +490,7 @@ func (q *Queue) Ack(ds ...Delivery) {
 // a dead-letter exchange, else dropped.
 func (q *Queue) Reject(ds ...Delivery) {
 	q.mu.Lock()
-	if q.deleted {
+	if q.deleted || q.stream != nil { // a stream keeps every message
 		q.mu.Unlock()
 		return
 	}
@@ -488,7 +510,7 @@ func (q *Queue) Reject(ds ...Delivery) {
 // "delivery_limit").
 func (q *Queue) Requeue(ds ...Delivery) {
 	q.mu.Lock()
-	if q.deleted {
+	if q.deleted || q.stream != nil { // nothing to put back: consumers move on
 		q.mu.Unlock()
 		return
 	}
@@ -520,6 +542,9 @@ func (q *Queue) Purge() int {
 }
 
 func (q *Queue) purgeLocked() int {
+	if q.stream != nil {
+		return 0 // streams refuse queue.purge; deletion removes the log
+	}
 	b := q.vhost.broker
 	n := 0
 	for i := range q.levels {

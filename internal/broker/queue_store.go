@@ -46,6 +46,9 @@ func (q *Queue) openLogLocked() (*store.Log, error) {
 		q.logErr = fmt.Errorf("opening queue log: %w", err)
 		return nil, q.logErr
 	}
+	if q.stream != nil && q.stream.segSize > 0 {
+		l.SetSegmentSize(q.stream.segSize)
+	}
 	q.log = l
 	return l, nil
 }
@@ -57,7 +60,7 @@ func (q *Queue) appendLocked(m *message.Message, now int64) (store.Pos, error) {
 		return store.Pos{}, err
 	}
 	rec := store.Record{
-		Persistent: m.Persistent() && q.durable,
+		Persistent: (m.Persistent() || q.stream != nil) && q.durable,
 		Timestamp:  now,
 		Expiration: m.Expiration,
 		Exchange:   m.Exchange,
@@ -117,6 +120,9 @@ func (q *Queue) RecoverMessages() (int, error) {
 	l, err := q.openLogLocked()
 	if err != nil {
 		return 0, err
+	}
+	if q.stream != nil {
+		return q.recoverStreamLocked(l)
 	}
 	n := 0
 	now := nowMs(q.vhost.broker)

@@ -67,6 +67,9 @@ func (v *VHost) DeclareQueue(s QueueSpec) (q *Queue, created bool, err error) {
 		v.broker.queuesDeclared.Add(1)
 		return q, false, nil
 	}
+	if err := checkQueueType(s, v.name); err != nil {
+		return nil, false, err
+	}
 	if _, err := parseQueueArgs(s.Name, v.name, s.Args); err != nil {
 		return nil, false, err
 	}
@@ -101,7 +104,25 @@ func (q *Queue) checkEquivalent(s QueueSpec) error {
 	case s.AutoDelete != q.autoDelete:
 		return ineq("auto_delete", s.AutoDelete, q.autoDelete)
 	}
-	return checkArgsEquivalent("queue", q.name, q.vhost.name, queueArgsChecked, s.Args, q.args)
+	keys := queueArgsChecked
+	_, rHas := s.Args["x-queue-type"]
+	_, cHas := q.args["x-queue-type"]
+	switch rt, ct := queueType(s.Args), queueType(q.args); {
+	case rt == ct:
+		// As in RabbitMQ, no x-queue-type and "classic" are the same.
+		keys = queueArgsCheckedButType
+	case rHas && cHas:
+		// RabbitMQ words a change of type apart from other arguments.
+		return errorf(CodePreconditionFailed, "inequivalent arg 'x-queue-type' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
+			q.name, q.vhost.name, rt, ct)
+	}
+	if err := checkArgsEquivalent("queue", q.name, q.vhost.name, keys, s.Args, q.args); err != nil {
+		return err
+	}
+	if q.stream != nil {
+		return checkArgsEquivalent("queue", q.name, q.vhost.name, streamArgsChecked, s.Args, q.args)
+	}
+	return nil
 }
 
 // DeleteQueue deletes a queue, its bindings and its messages, cancelling
@@ -207,6 +228,13 @@ func newQueue(v *VHost, name string, durable, exclusive, autoDelete bool, args T
 	q := &Queue{vhost: v, name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, args: args}
 	q.setCfgLocked(cfg) // not yet shared: no lock needed
 	q.levels = make([]messageList, max(1, cfg.maxPriority+1))
+	if queueType(args) == TypeStream {
+		s, err := newStreamState(name, v.name, args)
+		if err != nil { // validated at declare; a restored oddity gets no limits
+			s = &streamState{maxBytes: -1, maxAge: -1}
+		}
+		q.stream = s
+	}
 	q.lastUsed = nowMs(v.broker)
 	if cfg.expires >= 0 {
 		q.mu.Lock()

@@ -46,6 +46,11 @@ type Log struct {
 	delivered   atomic.Uint64
 	openMark    Pos
 	hasOpenMark bool
+
+	segSize   int64 // SetSegmentSize's override; 0: the store's
+	anchorSeg uint32
+	anchorN   uint64
+	hasAnchor bool // see front.go
 }
 
 func openLog(s *Store, name string) (*Log, error) {
@@ -76,6 +81,7 @@ func openLog(s *Store, name string) (*Log, error) {
 	if err := l.readDeliveredMark(); err != nil {
 		return nil, fmt.Errorf("store: open log %q: %w", name, err)
 	}
+	l.readAnchor()
 	return l, nil
 }
 
@@ -102,7 +108,7 @@ func (l *Log) Append(r *Record) (Pos, error) {
 		return Pos{}, err
 	}
 	l.started = true
-	if l.cur == nil || (l.end > 0 && l.end+n > l.s.segSize) {
+	if l.cur == nil || (l.end > 0 && l.end+n > l.segLimit()) {
 		if err := l.roll(); err != nil {
 			return Pos{}, l.fail(err)
 		}

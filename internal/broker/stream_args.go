@@ -1,0 +1,216 @@
+package broker
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Queue types as RabbitMQ names them in x-queue-type.
+const (
+	TypeClassic = "classic"
+	TypeQuorum  = "quorum"
+	TypeStream  = "stream"
+)
+
+// queueType returns a declare's x-queue-type ("classic" when absent or
+// not a string; parseQueueArgs rejects the latter).
+func queueType(args Table) string {
+	switch t := args["x-queue-type"].(type) {
+	case string:
+		return t
+	case []byte:
+		return string(t)
+	}
+	return TypeClassic
+}
+
+// streamArgsRefused are the arguments RabbitMQ 3.10 refuses on a stream
+// ("invalid arg ... of queue type rabbit_stream_queue"). Others unknown to
+// it are ignored, as everywhere.
+var streamArgsRefused = []string{
+	"x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+	"x-max-length", "x-max-priority", "x-overflow", "x-queue-mode", "x-queue-version",
+	"x-single-active-consumer", "x-delivery-limit", "x-dead-letter-strategy",
+	"x-max-in-memory-length", "x-max-in-memory-bytes", "x-quorum-initial-group-size",
+	"x-consumer-timeout",
+}
+
+// quorumArgsRefused are the arguments RabbitMQ 3.10 refuses on a quorum
+// queue.
+var quorumArgsRefused = []string{"x-max-priority", "x-queue-mode", "x-queue-master-locator"}
+
+// streamArgsChecked are the stream arguments a redeclare must repeat.
+var streamArgsChecked = []string{"x-max-age", "x-stream-max-segment-size-bytes", "x-max-length-bytes"}
+
+// checkQueueType refuses what a queue's type does not allow: quorum
+// queues and streams are always durable, never exclusive or auto-delete,
+// and streams take only their own arguments; RabbitMQ's texts.
+func checkQueueType(s QueueSpec, vhost string) error {
+	t := queueType(s.Args)
+	if t != TypeQuorum && t != TypeStream {
+		return nil
+	}
+	prop := func(p string) error {
+		return errorf(CodePreconditionFailed, "invalid property '%s' for queue '%s' in vhost '%s'", p, s.Name, vhost)
+	}
+	switch { // in RabbitMQ's order, for a declare with several wrong
+	case s.AutoDelete:
+		return prop("auto-delete")
+	case s.Exclusive:
+		return prop("exclusive-owner")
+	case !s.Durable:
+		return prop("non-durable")
+	}
+	if t == TypeQuorum {
+		for _, k := range quorumArgsRefused {
+			if _, ok := s.Args[k]; ok {
+				return errorf(CodePreconditionFailed, "invalid arg '%s' for queue '%s' in vhost '%s' of queue type rabbit_quorum_queue", k, s.Name, vhost)
+			}
+		}
+		return nil
+	}
+	for _, k := range streamArgsRefused {
+		if _, ok := s.Args[k]; ok {
+			return errorf(CodePreconditionFailed, "invalid arg '%s' for queue '%s' in vhost '%s' of queue type rabbit_stream_queue", k, s.Name, vhost)
+		}
+	}
+	_, err := newStreamState(s.Name, vhost, s.Args)
+	return err
+}
+
+// newStreamState reads a stream's arguments.
+func newStreamState(name, vhost string, args Table) (*streamState, error) {
+	s := &streamState{maxBytes: -1, maxAge: -1}
+	bad := func(arg, why string) error {
+		return errorf(CodePreconditionFailed, "invalid arg '%s' for queue '%s' in vhost '%s': %s", arg, name, vhost, why)
+	}
+	if v, ok := args["x-max-age"]; ok {
+		str, isStr := argString(v)
+		if !isStr {
+			return nil, bad("x-max-age", fmt.Sprintf("{unacceptable_type,%s}", argTypeName(v)))
+		}
+		d, ok := parseStreamAge(str)
+		if !ok {
+			return nil, bad("x-max-age", fmt.Sprintf("{invalid_max_age,%q}", str))
+		}
+		s.maxAge = d.Milliseconds()
+	}
+	for _, a := range []struct {
+		key string
+		dst *int64
+	}{{"x-max-length-bytes", &s.maxBytes}, {"x-stream-max-segment-size-bytes", &s.segSize}} {
+		v, ok := args[a.key]
+		if !ok {
+			continue
+		}
+		n, isInt := toInt64(v)
+		if !isInt {
+			return nil, bad(a.key, fmt.Sprintf("{unacceptable_type,%s}", argTypeName(v)))
+		}
+		if n < 0 {
+			return nil, bad(a.key, fmt.Sprintf("{value_negative,%d}", n))
+		}
+		*a.dst = n
+	}
+	return s, nil
+}
+
+func argString(v any) (string, bool) {
+	switch s := v.(type) {
+	case string:
+		return s, true
+	case []byte:
+		return string(s), true
+	}
+	return "", false
+}
+
+// parseStreamAge reads RabbitMQ's age and interval syntax: a positive
+// integer and one unit of Y, M, D, h, m or s ("7D", "12h", "30s"), as in
+// x-max-age and the x-stream-offset interval form.
+func parseStreamAge(s string) (time.Duration, bool) {
+	if len(s) < 2 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+	if err != nil || n < 0 || s[0] == '+' || s[0] == '-' {
+		return 0, false
+	}
+	var unit time.Duration
+	switch s[len(s)-1] {
+	case 'Y':
+		unit = 365 * 24 * time.Hour
+	case 'M':
+		unit = 30 * 24 * time.Hour
+	case 'D':
+		unit = 24 * time.Hour
+	case 'h':
+		unit = time.Hour
+	case 'm':
+		unit = time.Minute
+	case 's':
+		unit = time.Second
+	default:
+		return 0, false
+	}
+	if n > int64(1<<62)/int64(unit) {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
+}
+
+// streamStartLocked resolves a consumer's x-stream-offset to the offset of
+// its first delivery: "first", "last" (the newest message), "next" or
+// absent (what is published from now on), an integer offset (below the
+// first retained: the first; beyond the end: waits for it), a timestamp,
+// or an interval back from now ("1h"), the last two meaning the first
+// message enqueued at or after that time.
+func (q *Queue) streamStartLocked(v any, has bool) (uint64, error) {
+	s := q.stream
+	if !has {
+		return s.end(), nil
+	}
+	bad := func() error {
+		return errorf(CodePreconditionFailed, "invalid arg 'x-stream-offset' for queue '%s' in vhost '%s': {unacceptable_offset,%s}",
+			q.name, q.vhost.name, argTypeName(v))
+	}
+	switch x := v.(type) {
+	case time.Time:
+		return s.offsetAt(x.UnixMilli()), nil
+	case string, []byte:
+		str, _ := argString(x)
+		switch str {
+		case "first":
+			return s.first, nil
+		case "last":
+			if len(s.idx) == 0 {
+				return s.end(), nil
+			}
+			return s.end() - 1, nil
+		case "next":
+			return s.end(), nil
+		}
+		d, ok := parseStreamAge(str)
+		if !ok {
+			return 0, bad()
+		}
+		return s.offsetAt(nowMs(q.vhost.broker) - d.Milliseconds()), nil
+	}
+	n, ok := toInt64(v)
+	if !ok {
+		return 0, bad()
+	}
+	if n < 0 || uint64(n) < s.first {
+		return s.first, nil
+	}
+	return uint64(n), nil
+}
+
+// offsetAt is the offset of the first message enqueued at or after ms, or
+// the end when none was.
+func (s *streamState) offsetAt(ms int64) uint64 {
+	i := sort.Search(len(s.idx), func(i int) bool { return s.idx[i].ts >= ms })
+	return s.first + uint64(i)
+}
