@@ -105,6 +105,14 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		prio = int(p)
 	}
 	spec := broker.ConsumerSpec{Tag: tag, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio, Sink: ch, Data: cs}
+	if q.IsQuorum() {
+		ch.dmu.Lock()
+		global := ch.channelPrefetch
+		ch.dmu.Unlock()
+		if global > 0 {
+			return newErr(wire.NotImplemented, "queue '%s' in vhost '%s' does not support global qos", name, ch.conn.vhost.Name()).on(m)
+		}
+	}
 	if q.IsStream() {
 		// A stream consumer's acks are its flow control, so RabbitMQ
 		// demands both.
@@ -421,7 +429,9 @@ func deliveryProps(d broker.Delivery) []byte {
 		}
 		return b
 	}
-	if d.Deliveries == 0 || d.Queue.DeliveryLimit() < 0 {
+	// Quorum queues count returns and tell redeliveries their count; so
+	// does any queue with a delivery limit.
+	if d.Deliveries == 0 || (d.Queue.DeliveryLimit() < 0 && !d.Queue.IsQuorum()) {
 		return d.Msg.Props
 	}
 	b, err := editHeaders(d.Msg.Props, func(h wire.Table) { h["x-delivery-count"] = int64(d.Deliveries) })

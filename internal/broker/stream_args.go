@@ -37,6 +37,11 @@ var streamArgsRefused = []string{
 	"x-consumer-timeout",
 }
 
+// IsQuorum reports whether the queue was declared x-queue-type=quorum
+// (served by the classic implementation, with quorum semantics where
+// clients see them).
+func (q *Queue) IsQuorum() bool { return queueType(q.args) == TypeQuorum }
+
 // quorumArgsRefused are the arguments RabbitMQ 3.10 refuses on a quorum
 // queue.
 var quorumArgsRefused = []string{"x-max-priority", "x-queue-mode", "x-queue-master-locator"}

@@ -720,3 +720,51 @@ func TestQueueTypeRedeclare(t *testing.T) {
 		mErr(t, err, amqp.PreconditionFailed, fmt.Sprintf(tc.text, name))
 	}
 }
+
+// A quorum queue refuses consumers on a channel with a global prefetch
+// (540, closing the connection), and tells a redelivered message how many
+// times it was returned (x-delivery-count) even without a delivery limit.
+func TestQuorumGlobalQosAndDeliveryCount(t *testing.T) {
+	b := mStart(t)
+	c, ch := b.channel(t)
+	name := mName(t, "")
+	mQueue(t, b, ch, name, true, false, false, amqp.Table{"x-queue-type": "quorum"})
+	closes := c.NotifyClose(make(chan *amqp.Error, 1))
+	must(t, ch.Qos(5, 0, true))
+	_, err := ch.Consume(name, "", false, false, false, false, nil)
+	if err == nil {
+		err = mWaitClose(t, closes)
+	}
+	mErr(t, err, amqp.NotImplemented, fmt.Sprintf("NOT_IMPLEMENTED - queue '%s' in vhost '/' does not support global qos", name))
+
+	c, ch = b.channel(t)
+	must(t, ch.Publish("", name, false, false, amqp.Publishing{Body: []byte("x")}))
+	var d amqp.Delivery
+	for i := 0; i < 50; i++ { // quorum queues in RabbitMQ enqueue asynchronously
+		var ok bool
+		d, ok, err = ch.Get(name, false)
+		must(t, err)
+		if ok {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d.Body == nil {
+		t.Fatal("the message never arrived")
+	}
+	must(t, d.Nack(false, true))
+	for i := 0; i < 50; i++ {
+		var ok bool
+		d, ok, err = ch.Get(name, false)
+		must(t, err)
+		if ok {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !d.Redelivered || d.Headers["x-delivery-count"] != int64(1) {
+		t.Fatalf("redelivered %v, x-delivery-count %#v; want true, int64(1)", d.Redelivered, d.Headers["x-delivery-count"])
+	}
+	must(t, d.Ack(false))
+	mAlive(t, c)
+}
