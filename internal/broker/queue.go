@@ -88,9 +88,6 @@ func (q *Queue) Owner() any { return q.owner }
 func (q *Queue) Counts() (ready, unacked, consumers int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.stream != nil {
-		return len(q.stream.idx), 0, len(q.consumers)
-	}
 	return q.readyLenLocked(), q.unacked, len(q.consumers)
 }
 
@@ -98,13 +95,15 @@ func (q *Queue) Counts() (ready, unacked, consumers int) {
 func (q *Queue) ReadyBytes() int64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.stream != nil {
-		return q.stream.bytes
-	}
 	return q.readyBytesLocked()
 }
 
+// readyLenLocked is the number of ready messages; for a stream, the
+// number it retains.
 func (q *Queue) readyLenLocked() int {
+	if q.stream != nil {
+		return len(q.stream.idx)
+	}
 	n := 0
 	for i := range q.levels {
 		n += q.levels[i].Len()
@@ -113,6 +112,9 @@ func (q *Queue) readyLenLocked() int {
 }
 
 func (q *Queue) readyBytesLocked() int64 {
+	if q.stream != nil {
+		return q.stream.bytes
+	}
 	var n int64
 	for i := range q.levels {
 		n += q.levels[i].Bytes()

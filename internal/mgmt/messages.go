@@ -344,6 +344,10 @@ func (a *API) getMessages(w http.ResponseWriter, r *http.Request, p *principal) 
 	if !a.checkResource(w, p, vhost, auth.Read, "queue", name) {
 		return
 	}
+	if q.IsStream() { // RabbitMQ's answer, with the AMQP code it wraps
+		badRequest(w, fmt.Sprintf("540 basic.get not supported by stream queues queue '%s' in vhost '%s'", name, vhost))
+		return
+	}
 	var ds []broker.Delivery
 	out := []map[string]any{}
 	for i := int64(0); i < count; i++ {
@@ -399,6 +403,10 @@ func (a *API) purgeQueue(w http.ResponseWriter, r *http.Request, p *principal) {
 		return
 	}
 	if !a.checkResource(w, p, vhost, auth.Read, "queue", name) {
+		return
+	}
+	if q.IsStream() {
+		badRequest(w, fmt.Sprintf("queue.purge not supported by stream queues queue '%s' in vhost '%s'", name, vhost))
 		return
 	}
 	q.Purge()

@@ -608,3 +608,22 @@ func TestMgmtDeleteUnsetLimit(t *testing.T) {
 		t.Errorf("vhost-limits after removing an unset limit: %s", got)
 	}
 }
+
+// A stream through the management API: its type and retained message
+// count, and RabbitMQ's 400s for get and purge, which streams do not do.
+func TestMgmtCompatStream(t *testing.T) {
+	m := startWithMgmt(t)
+	m.guest(t, "PUT", "/api/queues/%2F/mst", map[string]any{"durable": true, "arguments": map[string]any{"x-queue-type": "stream"}}, http.StatusCreated)
+	for i := 0; i < 3; i++ {
+		m.guest(t, "POST", "/api/exchanges/%2F/amq.default/publish", map[string]any{
+			"properties": map[string]any{}, "routing_key": "mst", "payload": "hi", "payload_encoding": "string"}, http.StatusOK)
+	}
+	m.wantError(t, "POST", "/api/queues/%2F/mst/get", map[string]any{"count": 1, "ackmode": "ack_requeue_true", "encoding": "auto"},
+		http.StatusBadRequest, "540 basic.get not supported by stream queues queue 'mst' in vhost '/'")
+	m.wantError(t, "DELETE", "/api/queues/%2F/mst/contents", nil,
+		http.StatusBadRequest, "queue.purge not supported by stream queues queue 'mst' in vhost '/'")
+	q := m.obj(t, "/api/queues/%2F/mst")
+	if q["type"] != "stream" || num(t, q, "messages") != 3 || num(t, q, "messages_ready") != 3 {
+		t.Fatalf("stream as listed: type %v, messages %v, ready %v", q["type"], q["messages"], q["messages_ready"])
+	}
+}
