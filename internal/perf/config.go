@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,8 +36,11 @@ type Config struct {
 	AutoDelete             bool
 	QueueArgs              amqp.Table
 	ConsumerArgs           amqp.Table
-	MessageTTL             int // ms, declared as x-message-ttl
-	MaxPriority            int // declared as x-max-priority
+	MessageTTL             int    // ms, declared as x-message-ttl
+	MaxPriority            int    // declared as x-max-priority
+	QuorumQueue            bool   // --quorum-queue
+	StreamQueue            bool   // --stream-queue
+	StreamOffset           string // --stream-consumer-offset: x-stream-offset
 
 	Size         int
 	BodySizes    []WeightedSize
@@ -110,6 +114,7 @@ func (c *Config) validate() error {
 	if c.ProducerChannels < 1 || c.ConsumerChannels < 1 {
 		bad("--producer-channel-count and --consumer-channel-count must be >= 1")
 	}
+	c.applyQueueType(bad)
 	named := 0
 	for _, set := range []bool{c.Queue != "", c.QueuePattern != "", c.Queues > 0, c.Fanout > 0} {
 		if set {
@@ -238,4 +243,64 @@ func randomKey() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "perf-" + hex.EncodeToString(b[:])
+}
+
+// applyQueueType sets what quorum queues and streams require, as PerfTest
+// does for --quorum-queue and --stream-queue, and for an x-queue-type
+// given in --queue-args: durable queues that are not auto-deleted and
+// persistent messages; for streams also manual acks and a prefetch (200
+// unless --qos says otherwise), without which brokers refuse a stream
+// consumer.
+func (c *Config) applyQueueType(bad func(string, ...any)) {
+	if c.QuorumQueue && c.StreamQueue {
+		bad("use only one of --quorum-queue and --stream-queue")
+		return
+	}
+	if c.QuorumQueue || c.StreamQueue {
+		if c.QueueArgs == nil {
+			c.QueueArgs = amqp.Table{}
+		}
+		c.QueueArgs["x-queue-type"] = map[bool]string{true: "quorum", false: "stream"}[c.QuorumQueue]
+	}
+	t, _ := c.QueueArgs["x-queue-type"].(string)
+	if t != "quorum" && t != "stream" {
+		if c.StreamOffset != "" {
+			bad("--stream-consumer-offset needs a stream: --stream-queue or --queue-args x-queue-type=stream")
+		}
+		return
+	}
+	c.Persistent, c.AutoDelete = true, false
+	if c.queueNames() == nil && !c.Predeclared {
+		bad("%s queues cannot be server-named (they are never exclusive): give --queue, --queue-pattern or --queues", t)
+	}
+	if t != "stream" {
+		return
+	}
+	if c.AutoAck {
+		bad("stream consumers acknowledge: drop --autoack")
+	}
+	if c.Qos == 0 {
+		c.Qos = 200
+	}
+	if c.StreamOffset != "" {
+		if _, err := streamOffsetValue(c.StreamOffset); err != nil {
+			bad("--stream-consumer-offset: %v", err)
+		}
+	}
+}
+
+// streamOffsetValue is the x-stream-offset for --stream-consumer-offset:
+// first, last or next, an offset, or an RFC 3339 timestamp.
+func streamOffsetValue(s string) (any, error) {
+	switch s {
+	case "first", "last", "next":
+		return s, nil
+	}
+	if n, err := strconv.ParseUint(s, 10, 63); err == nil {
+		return int64(n), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return nil, fmt.Errorf("%q: want first, last, next, an offset or a timestamp like 2026-11-30T12:00:00Z", s)
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/warrenmq/warren/internal/amqp091/wire"
 	"github.com/warrenmq/warren/internal/perf/amqpc"
 )
 
@@ -88,6 +89,13 @@ func (r *runner) newConsumer(conn *amqpc.Conn, id, g int) (*consumer, error) {
 		queues = []string{q}
 	}
 	args := wireTable(c.ConsumerArgs)
+	if c.StreamOffset != "" {
+		v, _ := streamOffsetValue(c.StreamOffset) // checked by validate
+		if args == nil {
+			args = wire.Table{}
+		}
+		args["x-stream-offset"] = v
+	}
 	for i, q := range queues {
 		tag := fmt.Sprintf("perf-%s-%d-%d", c.ID, id, i)
 		if err := ch.Consume(q, tag, c.AutoAck, false, args); err != nil {

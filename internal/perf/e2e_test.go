@@ -135,6 +135,27 @@ func TestE2EMessageCounts(t *testing.T) {
 			t.Fatalf("exit %d after %v\n%s", r.code, r.took, r.stderr)
 		}
 	})
+	t.Run("quorum queue", func(t *testing.T) {
+		r := runPerf(t, "--uri", uri, "-u", "perf-qq", "--quorum-queue", "-C", "200", "-D", "200", "-c", "50", "--json")
+		if r.code != 0 || r.res.Sent != 200 || r.res.Received != 200 || r.res.Confirmed != 200 {
+			t.Fatalf("exit %d, sent %d, received %d, confirmed %d\n%s", r.code, r.res.Sent, r.res.Received, r.res.Confirmed, r.stderr)
+		}
+	})
+	t.Run("stream, read again from the first offset", func(t *testing.T) {
+		r := runPerf(t, "--uri", uri, "-u", "perf-sq", "--stream-queue", "-C", "300", "-D", "300", "--json")
+		if r.code != 0 || r.res.Sent != 300 || r.res.Received != 300 {
+			t.Fatalf("exit %d, sent %d, received %d\n%s", r.code, r.res.Sent, r.res.Received, r.stderr)
+		}
+		// Consuming took nothing away: a consumer from "first" reads it all.
+		r = runPerf(t, "--uri", uri, "-x", "0", "-u", "perf-sq", "--stream-queue", "--stream-consumer-offset", "first", "-D", "300", "--json")
+		if r.code != 0 || r.res.Received != 300 {
+			t.Fatalf("replay: exit %d, received %d\n%s", r.code, r.res.Received, r.stderr)
+		}
+		r = runPerf(t, "--uri", uri, "-u", "perf-sq", "--stream-queue", "-a", "-C", "1")
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "drop --autoack") {
+			t.Fatalf("autoack on a stream: exit %d\n%s", r.code, r.stderr)
+		}
+	})
 	t.Run("mandatory returns", func(t *testing.T) {
 		r := runPerf(t, "--uri", uri, "-y", "0", "-e", "amq.direct", "-k", "nowhere", "-f", "mandatory", "-c", "10", "-C", "50", "--json")
 		if r.code != 0 || r.res.Sent != 50 || r.res.Returned != 50 || r.res.Confirmed != 50 {

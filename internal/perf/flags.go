@@ -112,6 +112,9 @@ func ParseArgs(args []string, stderr io.Writer) (*Config, error) {
 	f.add("ca", "consumer-args", "K=V,...", "consumer arguments, e.g. x-priority=10", tableSetter(&c.ConsumerArgs))
 	f.add("", "message-ttl", "MS", "queue message TTL (declares x-message-ttl)", intSetter(&c.MessageTTL))
 	f.add("", "max-priority", "N", "declare priority queues (x-max-priority)", intSetter(&c.MaxPriority))
+	f.add("qq", "quorum-queue", "", "declare quorum queues (x-queue-type=quorum; durable, persistent, not auto-delete)", boolSetter(&c.QuorumQueue))
+	f.add("sq", "stream-queue", "", "declare streams (x-queue-type=stream; durable, persistent, not auto-delete, --qos 200 by default)", boolSetter(&c.StreamQueue))
+	f.add("sco", "stream-consumer-offset", "OFFSET", "where stream consumers start: first, last, next (default), an offset or an RFC 3339 timestamp", strSetter(&c.StreamOffset))
 
 	f.add("s", "size", "BYTES", fmt.Sprintf("message body size; at least %d, the timestamp header (default %d)", HeaderSize, HeaderSize), intSetter(&c.Size))
 	f.add("", "body-size-list", "SIZE:WEIGHT,...", "body sizes drawn with weights, e.g. 100:50,1000:50", func(s string) (err error) {

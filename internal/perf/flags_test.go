@@ -178,3 +178,47 @@ func TestRedactURI(t *testing.T) {
 		t.Errorf("RedactURI = %q", got)
 	}
 }
+
+// --quorum-queue and --stream-queue (or x-queue-type in --queue-args)
+// declare what those types require, as PerfTest does.
+func TestParseQueueTypes(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		typ        string
+		qos        int
+		offset     any
+		wantErrSub string
+	}{
+		{[]string{"-u", "q", "--quorum-queue"}, "quorum", 0, nil, ""},
+		{[]string{"-u", "q", "-qa", "x-queue-type=quorum", "-q", "10"}, "quorum", 10, nil, ""},
+		{[]string{"-u", "q", "-sq"}, "stream", 200, nil, ""},
+		{[]string{"-u", "q", "-sq", "-q", "5", "-sco", "first"}, "stream", 5, "first", ""},
+		{[]string{"-u", "q", "-sq", "-sco", "42"}, "stream", 200, int64(42), ""},
+		{[]string{"-u", "q", "-sq", "-sco", "2026-11-30T12:00:00Z"}, "stream", 200, time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), ""},
+		{[]string{"-u", "q", "-sq", "-sco", "yesterday"}, "", 0, nil, "--stream-consumer-offset"},
+		{[]string{"-u", "q", "-sco", "first"}, "", 0, nil, "needs a stream"},
+		{[]string{"-sq"}, "", 0, nil, "cannot be server-named"},
+		{[]string{"-u", "q", "-sq", "-qq"}, "", 0, nil, "only one of"},
+		{[]string{"-u", "q", "-sq", "-a"}, "", 0, nil, "drop --autoack"},
+	} {
+		c, err := ParseArgs(tc.args, io.Discard)
+		if tc.wantErrSub != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErrSub) {
+				t.Errorf("%q: error %v, want one about %q", tc.args, err, tc.wantErrSub)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if c.QueueArgs["x-queue-type"] != tc.typ || !c.Persistent || c.AutoDelete || c.Qos != tc.qos {
+			t.Errorf("%q: type %v persistent %v auto-delete %v qos %d", tc.args, c.QueueArgs["x-queue-type"], c.Persistent, c.AutoDelete, c.Qos)
+		}
+		if tc.offset != nil {
+			if v, _ := streamOffsetValue(c.StreamOffset); !reflect.DeepEqual(v, tc.offset) {
+				t.Errorf("%q: offset %#v, want %#v", tc.args, v, tc.offset)
+			}
+		}
+	}
+}
