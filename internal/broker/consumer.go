@@ -1,6 +1,10 @@
 package broker
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/warrenmq/warren/internal/message"
+)
 
 // Sink is the adapter side of a consumer.
 type Sink interface {
@@ -28,6 +32,10 @@ type Consumer struct {
 
 	blocked atomic.Bool // the sink refused a delivery; skip until Resume
 	cursor  uint64      // a stream consumer's next offset; guarded by the queue's mu
+	// A stream consumer behind the ring reads ahead in batches: ahead[i]
+	// is the message at offset aheadAt+i. Guarded by the queue's mu.
+	ahead   []*message.Message
+	aheadAt uint64
 }
 
 // Tag returns the consumer tag.

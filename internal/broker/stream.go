@@ -120,10 +120,22 @@ func (q *Queue) streamPublishLocked(m *message.Message) (PublishStatus, *store.L
 	return Queued, nil, nil
 }
 
-// streamMsgLocked returns the message at offset off: from the ring, or
-// read back from the log.
-func (q *Queue) streamMsgLocked(off uint64) (*message.Message, error) {
+// streamReadAhead bounds one read-ahead: messages and record bytes.
+const (
+	streamReadAhead      = 128
+	streamReadAheadBytes = 1 << 20
+)
+
+// streamMsgLocked returns the message at offset off for consumer c: from
+// the ring, or from c's read-ahead, which is refilled from the log with
+// one batched read (store.Log.ReadRun) of the records that follow.
+func (q *Queue) streamMsgLocked(c *Consumer, off uint64) (*message.Message, error) {
 	s := q.stream
+	if i := off - c.aheadAt; off >= c.aheadAt && i < uint64(len(c.ahead)) && c.ahead[i] != nil {
+		m := c.ahead[i]
+		c.ahead[i] = nil // delivered: let it go
+		return m, nil
+	}
 	if m := s.cached(off); m != nil {
 		return m, nil
 	}
@@ -131,11 +143,27 @@ func (q *Queue) streamMsgLocked(off uint64) (*message.Message, error) {
 	if e.msg != nil {
 		return e.msg, nil
 	}
-	rec, err := q.log.Read(e.pos)
-	if err != nil {
+	var ps []store.Pos
+	var bytes int64
+	for o := off; o < s.end() && len(ps) < streamReadAhead && (len(ps) == 0 || bytes < streamReadAheadBytes); o++ {
+		if o > off && o >= s.tailFirst {
+			break // the rest is in the ring
+		}
+		p := s.idx[o-s.first].pos
+		ps, bytes = append(ps, p), bytes+int64(p.Size)
+	}
+	recs, err := q.log.ReadRun(ps)
+	clear(c.ahead)
+	c.ahead, c.aheadAt = c.ahead[:0], off
+	for i := range recs {
+		c.ahead = append(c.ahead, messageFromRecord(&recs[i]))
+	}
+	if len(c.ahead) == 0 {
 		return nil, err
 	}
-	return messageFromRecord(&rec), nil
+	m := c.ahead[0]
+	c.ahead[0] = nil
+	return m, nil
 }
 
 // dispatchStreamLocked gives every consumer with credit the messages
@@ -150,7 +178,7 @@ func (q *Queue) dispatchStreamLocked() {
 			if c.cursor >= s.end() {
 				break
 			}
-			m, err := q.streamMsgLocked(c.cursor)
+			m, err := q.streamMsgLocked(c, c.cursor)
 			if err != nil {
 				q.vhost.broker.log.Error("stream message unreadable, skipped", "queue", q.name, "vhost", q.vhost.name,
 					"offset", c.cursor, "err", err)
