@@ -93,6 +93,11 @@ func (q *Queue) applyPolicies(set policySet) {
 	cfg := policyConfig(set, q.name, q.vhost.name, q.args)
 	q.mu.Lock()
 	q.setCfgLocked(cfg)
+	if q.stream != nil {
+		q.streamReconfigureLocked()
+		q.mu.Unlock()
+		return
+	}
 	if cfg.expires >= 0 && len(q.consumers) == 0 {
 		q.scheduleLocked(q.lastUsed + cfg.expires)
 	}
@@ -109,11 +114,34 @@ func policyConfig(set policySet, name, vhost string, args Table) queueConfig {
 	if err != nil {
 		cfg, _ = parseQueueArgs(name, vhost, nil)
 	}
+	stream := queueType(args) == TypeStream
+	if stream {
+		cfg = streamConfig(name, vhost, args)
+	}
 	if p := match(set.user, name, "queues"); p != nil {
 		mergePolicy(&cfg, args, p.Definition, false)
 	}
 	if p := match(set.operator, name, "queues"); p != nil {
 		mergePolicy(&cfg, args, p.Definition, true)
+	}
+	if stream {
+		// Only retention applies to a stream; a policy's other keys
+		// (message-ttl, expires, max-length, dead-lettering) do not.
+		keep := cfg
+		cfg = streamConfig(name, vhost, nil)
+		cfg.maxLengthBytes, cfg.maxAge, cfg.segSize = keep.maxLengthBytes, keep.maxAge, keep.segSize
+	}
+	return cfg
+}
+
+// streamConfig is a stream's configuration from its arguments alone.
+func streamConfig(name, vhost string, args Table) queueConfig {
+	cfg, _ := parseQueueArgs(name, vhost, nil)
+	if s, err := newStreamState(name, vhost, args); err == nil {
+		cfg.maxLengthBytes, cfg.maxAge = s.maxBytes, s.maxAge
+		if s.segSize > 0 {
+			cfg.segSize = s.segSize
+		}
 	}
 	return cfg
 }
@@ -139,6 +167,12 @@ func mergePolicy(cfg *queueConfig, args Table, def map[string]any, operator bool
 	lower("max-length", &cfg.maxLength)
 	lower("max-length-bytes", &cfg.maxLengthBytes)
 	lower("delivery-limit", &cfg.deliveryLimit)
+	lower("stream-max-segment-size-bytes", &cfg.segSize)
+	if s, ok := def["max-age"].(string); ok {
+		if d, ok := parseStreamAge(s); ok && (cfg.maxAge < 0 || d.Milliseconds() < cfg.maxAge) {
+			cfg.maxAge = d.Milliseconds()
+		}
+	}
 	if operator {
 		return // operator policies only cap limits
 	}

@@ -18,6 +18,11 @@ type queueConfig struct {
 	deliveryLimit  int64 // -1 none
 	single         bool  // single active consumer
 	consumerTO     int64 // ms; -1: the broker default
+	// Streams only: retention by age (ms; -1 none) and the log's segment
+	// size (bytes; -1: the store's). A stream's x-max-length-bytes is
+	// maxLengthBytes.
+	maxAge  int64
+	segSize int64
 }
 
 // Overflow behaviours.
@@ -32,7 +37,7 @@ const (
 // {value_negative,-1}").
 func parseQueueArgs(name, vhost string, args Table) (queueConfig, error) {
 	c := queueConfig{messageTTL: -1, expires: -1, maxLength: -1, maxLengthBytes: -1,
-		overflow: OverflowDropHead, deliveryLimit: -1, consumerTO: -1}
+		overflow: OverflowDropHead, deliveryLimit: -1, consumerTO: -1, maxAge: -1, segSize: -1}
 	bad := func(arg, why string) error {
 		return errorf(CodePreconditionFailed, "invalid arg '%s' for queue '%s' in vhost '%s': %s", arg, name, vhost, why)
 	}

@@ -46,8 +46,8 @@ func (q *Queue) openLogLocked() (*store.Log, error) {
 		q.logErr = fmt.Errorf("opening queue log: %w", err)
 		return nil, q.logErr
 	}
-	if q.stream != nil && q.stream.segSize > 0 {
-		l.SetSegmentSize(q.stream.segSize)
+	if q.stream != nil && q.cfg.segSize > 0 {
+		l.SetSegmentSize(q.cfg.segSize)
 	}
 	q.log = l
 	return l, nil

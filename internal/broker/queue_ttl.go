@@ -158,7 +158,7 @@ func (q *Queue) wouldOverflowLocked(m interface{ Size() int }) bool {
 // oldest ready messages while the queue is over its length limits, for
 // x-overflow drop-head.
 func (q *Queue) enforceLimitsLocked() {
-	if q.cfg.maxLength < 0 && q.cfg.maxLengthBytes < 0 {
+	if q.stream != nil || (q.cfg.maxLength < 0 && q.cfg.maxLengthBytes < 0) {
 		return
 	}
 	now := &lazyNow{b: q.vhost.broker}

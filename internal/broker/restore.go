@@ -45,6 +45,9 @@ func (b *Broker) Restore(st *meta.State) ([]*Queue, error) {
 				b.log.Warn("restored queue has invalid arguments; ignoring them", "queue", qd.Name, "err", perr)
 				cfg, _ = parseQueueArgs(qd.Name, qd.VHost, nil)
 			}
+			if queueType(Table(qd.Args)) == TypeStream {
+				cfg = streamConfig(qd.Name, qd.VHost, Table(qd.Args))
+			}
 			q := newQueue(v, qd.Name, true, false, qd.AutoDelete, Table(qd.Args), cfg)
 			v.mu.Lock()
 			v.queues[q.name] = q

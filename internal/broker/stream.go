@@ -24,9 +24,12 @@ type streamState struct {
 	idx      []streamEntry // retained messages in offset order
 	runs     []segRun      // idx split by log segment, oldest first
 	bytes    int64         // record bytes of the retained messages
-	maxBytes int64         // x-max-length-bytes; -1 none
-	maxAge   int64         // x-max-age in ms; -1 none
-	segSize  int64         // x-stream-max-segment-size-bytes; 0: the store's
+	// Retention and segment size are the queue's configuration (its
+	// arguments and policies): q.cfg.maxLengthBytes, maxAge, segSize.
+	// These are the arguments alone, parsed once.
+	maxBytes int64 // x-max-length-bytes; -1 none
+	maxAge   int64 // x-max-age in ms; -1 none
+	segSize  int64 // x-stream-max-segment-size-bytes; 0: the store's
 
 	tail      [streamTail]*message.Message // by offset % streamTail
 	tailFirst uint64                       // oldest offset the ring holds
@@ -202,13 +205,14 @@ func (q *Queue) dispatchStreamLocked() {
 // timer.
 func (q *Queue) retainLocked(now int64) {
 	s := q.stream
-	if (s.maxBytes < 0 && s.maxAge < 0) || q.log == nil {
+	maxBytes, maxAge := q.cfg.maxLengthBytes, q.cfg.maxAge
+	if (maxBytes < 0 && maxAge < 0) || q.log == nil {
 		return
 	}
 	for len(s.runs) > 1 {
 		head := s.runs[0]
 		newest := s.idx[head.n-1].ts
-		if !(s.maxBytes >= 0 && s.bytes > s.maxBytes) && !(s.maxAge >= 0 && newest < now-s.maxAge) {
+		if !(maxBytes >= 0 && s.bytes > maxBytes) && !(maxAge >= 0 && newest < now-maxAge) {
 			return
 		}
 		next := s.runs[1].seg
@@ -255,4 +259,13 @@ func (q *Queue) recoverStreamLocked(l *store.Log) (int, error) {
 		q.vhost.broker.log.Error("corrupt records skipped in stream log", "queue", q.name, "vhost", q.vhost.name, "count", rep.Corrupt)
 	}
 	return len(s.idx), err
+}
+
+// streamReconfigureLocked applies a changed configuration (a policy set
+// or removed): the segment size for new segments, and retention at once.
+func (q *Queue) streamReconfigureLocked() {
+	if q.log != nil {
+		q.log.SetSegmentSize(max(q.cfg.segSize, 0))
+	}
+	q.retainLocked(nowMs(q.vhost.broker))
 }

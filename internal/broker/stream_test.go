@@ -299,3 +299,46 @@ func TestStreamAnchorBeforeDrop(t *testing.T) {
 		t.Fatalf("offsets after restart: %v", got)
 	}
 }
+
+// Policies set a stream's retention (max-length-bytes, max-age,
+// stream-max-segment-size-bytes; the lower of argument and policy wins)
+// and nothing else; a restart restores the arguments' retention.
+func TestStreamPolicies(t *testing.T) {
+	fs := vfs.NewMem()
+	st, b := streamBroker(t, fs, nil)
+	v, _ := b.AddVHost("/")
+	args := Table{"x-queue-type": "stream", "x-max-age": "2D", "x-max-length-bytes": int64(1 << 30)}
+	q, _, err := v.DeclareQueue(QueueSpec{Name: "s", Durable: true, Args: args})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func() queueConfig { q.mu.Lock(); defer q.mu.Unlock(); return q.cfg }
+	if c := cfg(); c.maxAge != 2*24*3600*1000 || c.maxLengthBytes != 1<<30 || c.segSize != -1 {
+		t.Fatalf("from arguments: %+v", c)
+	}
+	v.SetPolicies([]Policy{{Name: "p", Pattern: "^s$", ApplyTo: "queues", Definition: map[string]any{
+		"max-age": "1h", "max-length-bytes": float64(20_000), "stream-max-segment-size-bytes": float64(4096),
+		"message-ttl": float64(1), "expires": float64(1000), "max-length": float64(1), "dead-letter-exchange": "dlx"}}}, false)
+	c := cfg()
+	if c.maxAge != 3600*1000 || c.maxLengthBytes != 20_000 || c.segSize != 4096 {
+		t.Fatalf("with the policy: %+v", c)
+	}
+	if c.messageTTL != -1 || c.expires != -1 || c.maxLength != -1 || c.hasDLX {
+		t.Fatalf("a stream took classic policy keys: %+v", c)
+	}
+	publishNumbered(t, q, 0, 200, 500) // 4 KiB segments from the policy, 20,000 bytes kept
+	if got := offsets(t, q); got[0] == 0 || len(got)*544 > 20_000 {
+		t.Fatalf("policy retention kept %d messages from %d", len(got), got[0])
+	}
+	v.SetPolicies(nil, false)
+	if c := cfg(); c.maxAge != 2*24*3600*1000 || c.maxLengthBytes != 1<<30 || c.segSize != -1 {
+		t.Fatalf("after the policy went: %+v", c)
+	}
+	st.Close()
+	st, b = streamBroker(t, fs, nil)
+	defer st.Close()
+	q = restoreStream(t, b, "s", args)
+	if c := cfg(); c.maxAge != 2*24*3600*1000 || c.maxLengthBytes != 1<<30 {
+		t.Fatalf("after a restart: %+v", c)
+	}
+}

@@ -26,11 +26,15 @@ const anchorFile = "anchor"
 const minStreamSegment = 4 << 10
 
 // SetSegmentSize sets the size at which this log starts a new segment,
-// instead of the store's (a stream's x-stream-max-segment-size-bytes).
-// Retention drops whole segments, so smaller segments make it finer.
+// instead of the store's (a stream's x-stream-max-segment-size-bytes);
+// 0 goes back to the store's. Retention drops whole segments, so smaller
+// segments make it finer.
 func (l *Log) SetSegmentSize(n int64) {
-	n = max(n, minStreamSegment)
-	n = min(n, maxSegmentSize)
+	if n > 0 {
+		n = min(max(n, minStreamSegment), maxSegmentSize)
+	} else {
+		n = 0
+	}
 	l.mu.Lock()
 	l.segSize = n
 	l.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -625,5 +626,45 @@ func TestMgmtCompatStream(t *testing.T) {
 	q := m.obj(t, "/api/queues/%2F/mst")
 	if q["type"] != "stream" || num(t, q, "messages") != 3 || num(t, q, "messages_ready") != 3 {
 		t.Fatalf("stream as listed: type %v, messages %v, ready %v", q["type"], q["messages"], q["messages_ready"])
+	}
+}
+
+// A policy's max-length-bytes and stream-max-segment-size-bytes set a
+// stream's retention: after enough publishes its first offset moves on.
+func TestMgmtCompatStreamPolicyRetention(t *testing.T) {
+	m := startWithMgmt(t)
+	m.guest(t, "PUT", "/api/policies/%2F/stream-retention", map[string]any{"pattern": "^pst$", "apply-to": "queues",
+		"definition": map[string]any{"max-length-bytes": 20000, "stream-max-segment-size-bytes": 4096}}, http.StatusCreated)
+	c := m.dial(t)
+	ch, err := c.Channel()
+	must(t, err)
+	_, err = ch.QueueDeclare("pst", true, false, false, false, amqp.Table{"x-queue-type": "stream"})
+	must(t, err)
+	must(t, ch.Confirm(false))
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 300))
+	body := make([]byte, 500)
+	for i := 0; i < 200; i++ {
+		must(t, ch.Publish("", "pst", false, false, amqp.Publishing{Body: body}))
+	}
+	for i := 0; i < 200; i++ {
+		select {
+		case cf := <-confirms:
+			if !cf.Ack {
+				t.Fatalf("publish %d nacked", i)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no confirm for publish %d", i)
+		}
+	}
+	must(t, ch.Qos(10, 0, false))
+	ds, err := ch.Consume("pst", "", false, false, false, false, amqp.Table{"x-stream-offset": "first"})
+	must(t, err)
+	d := recv(t, ds)
+	first, _ := d.Headers["x-stream-offset"].(int64)
+	if first == 0 {
+		t.Fatal("the stream still starts at offset 0: the policy's retention did not apply")
+	}
+	if n := 200 - first; n*544 > 20000 {
+		t.Fatalf("%d messages kept, more than 20,000 bytes", n)
 	}
 }
