@@ -20,10 +20,10 @@ import (
 // most recent messages are also kept whole (the tail ring) so consumers
 // that keep up never read the disk.
 type streamState struct {
-	first    uint64        // offset of idx[0]
-	idx      []streamEntry // retained messages in offset order
-	runs     []segRun      // idx split by log segment, oldest first
-	bytes    int64         // record bytes of the retained messages
+	first uint64        // offset of idx[0]
+	idx   []streamEntry // retained messages in offset order
+	runs  []segRun      // idx split by log segment, oldest first
+	bytes int64         // record bytes of the retained messages
 	// Retention and segment size are the queue's configuration (its
 	// arguments and policies): q.cfg.maxLengthBytes, maxAge, segSize.
 	// These are the arguments alone, parsed once.
