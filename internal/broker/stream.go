@@ -34,6 +34,11 @@ type streamState struct {
 	tail      [streamTail]*message.Message // by offset % streamTail
 	tailFirst uint64                       // oldest offset the ring holds
 	tailBytes int64                        // body bytes in the ring
+
+	// mem holds every message, parallel to idx, when the broker has no
+	// store (no data directory): then there is nothing to read back and
+	// no retention.
+	mem []*message.Message
 }
 
 // The ring keeps up to streamTail recent messages and streamTailBytes of
@@ -44,10 +49,10 @@ const (
 	streamTailBytes = 1 << 20
 )
 
+// streamEntry is what a stream keeps per message: 20 bytes.
 type streamEntry struct {
 	pos store.Pos
-	ts  int64            // enqueue time, unix ms
-	msg *message.Message // only without a store (no data directory)
+	ts  int64 // enqueue time, unix ms
 }
 
 // segRun is how many consecutive retained messages one segment holds.
@@ -109,7 +114,7 @@ func (q *Queue) streamPublishLocked(m *message.Message) (PublishStatus, *store.L
 		}
 		e.pos = pos
 	} else {
-		e.msg = m
+		s.mem = append(s.mem, m)
 	}
 	s.push(e, m)
 	q.Stats.Published.Add(1)
@@ -142,9 +147,8 @@ func (q *Queue) streamMsgLocked(c *Consumer, off uint64) (*message.Message, erro
 	if m := s.cached(off); m != nil {
 		return m, nil
 	}
-	e := &s.idx[off-s.first]
-	if e.msg != nil {
-		return e.msg, nil
+	if s.mem != nil {
+		return s.mem[off-s.first], nil
 	}
 	var ps []store.Pos
 	var bytes int64

@@ -342,3 +342,44 @@ func TestStreamPolicies(t *testing.T) {
 		t.Fatalf("after a restart: %+v", c)
 	}
 }
+
+// BenchmarkStreamPublishDeliver: a persistent 1 KiB publish to a stream on
+// a real store, delivered to a consumer at the head (from the ring) and to
+// one catching up from the first offset (read-ahead from the log).
+func BenchmarkStreamPublishDeliver(b *testing.B) {
+	st, err := store.Open(b.TempDir(), store.Options{SyncMode: store.SyncNone})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	v, _ := New(Options{Store: st}).AddVHost("/")
+	q, _, err := v.DeclareQueue(streamSpec("s", nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	head := &countSink{}
+	c, _ := q.Consume(ConsumerSpec{Tag: "head", Sink: head})
+	c.Resume()
+	body := make([]byte, 1024)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := q.Publish(&message.Message{Body: body, DeliveryMode: 2, Expiration: -1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	late := &countSink{}
+	c2, _ := q.Consume(ConsumerSpec{Tag: "late", Sink: late, StreamOffset: "first", HasStreamOffset: true})
+	c2.Resume()
+	b.StopTimer()
+	if head.n != b.N || late.n != b.N {
+		b.Fatalf("delivered %d at the head and %d from the first offset, published %d", head.n, late.n, b.N)
+	}
+}
+
+// countSink accepts everything and counts it.
+type countSink struct{ n int }
+
+func (s *countSink) Deliver(*Consumer, Delivery) bool { s.n++; return true }
+func (s *countSink) Cancelled(*Consumer)              {}
