@@ -49,7 +49,7 @@ const (
 	streamTailBytes = 1 << 20
 )
 
-// streamEntry is what a stream keeps per message: 20 bytes.
+// streamEntry is what a stream keeps per message: 24 bytes.
 type streamEntry struct {
 	pos store.Pos
 	ts  int64 // enqueue time, unix ms
