@@ -36,6 +36,10 @@ func (a *API) routes() {
 
 	a.handle("/api/queues", methods{get: a.getQueues})
 	a.handle("/api/queues/{vhost}", methods{get: a.getQueues})
+	// RabbitMQ 3.13's detailed listing (feature flag detailed_queues_endpoint):
+	// Warren's default listing already has every field.
+	a.handle("/api/queues/detailed", methods{get: a.getQueues})
+	a.handle("/api/queues/detailed/{vhost}", methods{get: a.getQueues})
 	a.handle("/api/queues/{vhost}/{name}", methods{get: a.getQueue, put: a.putQueue, del: a.deleteQueue})
 	a.handle("/api/queues/{vhost}/{name}/get", methods{post: a.getMessages})
 	a.handle("/api/queues/{vhost}/{name}/contents", methods{del: a.purgeQueue})
@@ -101,6 +105,7 @@ func (a *API) routes() {
 	a.handle("/api/health/checks/is-in-service", methods{get: a.checkOK})
 	a.handle("/api/health/checks/ready-to-serve-clients", methods{get: a.checkReady})
 	a.registerProbes()
+	a.registerFeatureFlags()
 	a.handle("/api/health/checks/certificate-expiration/{within}/{unit}", methods{get: a.checkOK})
 	a.handle("/api/health/checks/port-listener/{port}", methods{get: a.checkPortListener})
 	a.handle("/api/health/checks/protocol-listener/{protocol}", methods{get: a.checkProtocolListener})
