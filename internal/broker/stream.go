@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"errors"
+
 	"github.com/warrenmq/warren/internal/message"
 	"github.com/warrenmq/warren/internal/store"
 )
@@ -186,11 +188,25 @@ func (q *Queue) dispatchStreamLocked() {
 				break
 			}
 			m, err := q.streamMsgLocked(c, c.cursor)
-			if err != nil {
-				q.vhost.broker.log.Error("stream message unreadable, skipped", "queue", q.name, "vhost", q.vhost.name,
+			switch {
+			case err == nil:
+			case errors.Is(err, store.ErrCorrupt):
+				// A damaged record is skipped (it was logged by the store)
+				// so that it cannot stall the consumer.
+				q.vhost.broker.log.Error("stream message corrupt, skipped", "queue", q.name, "vhost", q.vhost.name,
 					"offset", c.cursor, "err", err)
 				c.cursor++
 				continue
+			case errors.Is(err, store.ErrClosed):
+				return // shutting down: nothing more to deliver
+			default:
+				// An I/O error: this consumer waits where it is, and the
+				// next publish or ack tries again.
+				q.vhost.broker.log.Error("stream read failed", "queue", q.name, "vhost", q.vhost.name,
+					"offset", c.cursor, "err", err)
+			}
+			if err != nil {
+				break
 			}
 			c.blocked.Store(true) // as in dispatchLocked: set before offering
 			if !c.sink.Deliver(c, Delivery{Queue: q, Msg: m, Seq: c.cursor}) {

@@ -383,3 +383,33 @@ type countSink struct{ n int }
 
 func (s *countSink) Deliver(*Consumer, Delivery) bool { s.n++; return true }
 func (s *countSink) Cancelled(*Consumer)              {}
+
+// A record damaged on disk is skipped, once, by a consumer reading the
+// stream back; the others are delivered with their own offsets.
+func TestStreamCorruptRecordSkipped(t *testing.T) {
+	fs := vfs.NewMem()
+	st, b := streamBroker(t, fs, nil)
+	defer st.Close()
+	v, _ := b.AddVHost("/")
+	q, _, _ := v.DeclareQueue(streamSpec("s", nil))
+	publishNumbered(t, q, 0, 300, 100) // more than the ring holds: the first ones come from disk
+	q.mu.Lock()
+	pos := q.stream.idx[10].pos
+	err := q.log.Flush()
+	q.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.OpenRW(fmt.Sprintf("/q/%s/%08x.seg", LogName("/", "s"), pos.Seg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("X"), int64(pos.Off+pos.Size-1)); err != nil { // the body's last byte
+		t.Fatal(err)
+	}
+	f.Close()
+	got := offsets(t, q)
+	if len(got) != 299 || got[9] != 9 || got[10] != 11 || got[298] != 299 {
+		t.Fatalf("read back %d messages: ...%v...", len(got), got[5:15])
+	}
+}
