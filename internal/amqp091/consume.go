@@ -419,8 +419,9 @@ func (ch *channel) basicRecover(requeue bool, m wire.Method) error {
 }
 
 // deliveryProps returns the properties to deliver d with: the publisher's
-// bytes, except that a redelivery from a queue with x-delivery-limit
-// carries the x-delivery-count header, as RabbitMQ's quorum queues do.
+// bytes, except that a stream's deliveries carry their offset
+// (x-stream-offset), and a redelivery from a quorum queue or a queue with
+// x-delivery-limit carries x-delivery-count, as in RabbitMQ.
 func deliveryProps(d broker.Delivery) []byte {
 	if d.Queue.IsStream() {
 		b, err := editHeaders(d.Msg.Props, func(h wire.Table) { h["x-stream-offset"] = int64(d.Seq) })
