@@ -16,5 +16,5 @@ import (
 func perfCommand(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return perf.Main(ctx, args, stdout, stderr)
+	return perf.Main(ctx, version, args, stdout, stderr)
 }

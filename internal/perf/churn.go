@@ -89,10 +89,11 @@ func (r *runner) churnDone(intended time.Time, err error) {
 func (r *runner) churnConnection(name string) error {
 	props := amqp.NewConnectionProperties()
 	props.SetClientConnectionName(name)
-	conn, err := amqp.DialConfig(r.c.URI, amqp.Config{
+	uri := r.c.dataURI(int(r.churnSeq.Add(1) - 1)) // --uris in turn, as for the data connections
+	conn, err := amqp.DialConfig(uri, amqp.Config{
 		Dial: amqp.DefaultDial(r.c.ConnectTimeout), Heartbeat: r.c.Heartbeat, Properties: props})
 	if err != nil {
-		return dialError(r.c.URI, err)
+		return dialError(uri, err)
 	}
 	if err := conn.CloseDeadline(time.Now().Add(r.c.ConnectTimeout)); err != nil && !closeRace(err) {
 		return fmt.Errorf("closing: %w", err)

@@ -14,7 +14,12 @@ import (
 
 // Config is one load test, as given on the command line.
 type Config struct {
-	URI string
+	URI  string
+	URIs []string // --uris: data connections go round-robin over them; URI is the first
+
+	// Wait up to this long for every URI to accept a connection before
+	// starting (--servers-startup-timeout); 0 fails at once.
+	ServersStartupTimeout time.Duration
 
 	Producers, Consumers               int
 	ProducerChannels, ConsumerChannels int
@@ -27,6 +32,7 @@ type Config struct {
 	QueuePatternFrom, QueuePatternTo int
 	Queues                           int
 	Fanout                           int
+	Exclusive                        bool // --exclusive: named queues are declared by their consumers' connections
 
 	Exchange, ExchangeType string
 	RoutingKey             string
@@ -45,17 +51,23 @@ type Config struct {
 	Size         int
 	BodySizes    []WeightedSize
 	VariableSize []Step
+	BodyFiles    []string // --body: bodies sent as they are, in turn
+	ContentType  string   // --body-content-type
+	bodies       [][]byte // BodyFiles' contents, read by ParseArgs
 
 	Rate         float64 // per producer channel, 0 = unlimited
 	VariableRate []Step
 	ConsumerRate float64 // per consumer channel, 0 = unlimited
 
-	Confirm       int // outstanding confirms per producer channel; 0 = no confirms
-	MultiAckEvery int
-	Qos           int
-	GlobalQos     int
-	AutoAck       bool
-	Nack          bool
+	Confirm        int           // outstanding confirms per producer channel; 0 = no confirms
+	ConfirmTimeout time.Duration // longest wait for a confirm when the window is full; 0 = forever
+	ProducerTx     int           // --ptxsize: commit every N publishes; 0 = no transactions
+	ConsumerTx     int           // --ctxsize: commit every N acknowledged messages
+	MultiAckEvery  int
+	Qos            int
+	GlobalQos      int
+	AutoAck        bool
+	Nack           bool
 
 	Persistent, Mandatory bool
 	Priority              int // -1: not set
@@ -66,6 +78,8 @@ type Config struct {
 	PMessages       int
 	CMessages       int
 	ConsumerLatency time.Duration
+	VariableLatency []Step // --variable-latency, values in microseconds
+	SlowStart       bool   // --slow-start: consumers start one by one, slowStartPause apart
 
 	Churn            string // "", connections, channels, queues
 	ChurnRate        float64
@@ -80,8 +94,10 @@ type Config struct {
 	Deadline        time.Duration // 0 = derived from Time
 	IdleTimeout     time.Duration
 
-	JSON   bool
-	Report string
+	JSON       bool
+	Report     string
+	OutputFile string // --output-file: the samples as CSV
+	UseMillis  bool   // --use-millis: latencies printed in milliseconds
 }
 
 // DefaultConfig returns PerfTest's defaults: one producer, one consumer,
@@ -98,6 +114,7 @@ func DefaultConfig() *Config {
 		Priority:         -1,
 		Interval:         time.Second,
 		ConnectTimeout:   5 * time.Second,
+		ConfirmTimeout:   30 * time.Second, // PerfTest's default
 		ShutdownTimeout:  5 * time.Second,
 		IdleTimeout:      15 * time.Second,
 		ChurnConcurrency: 4,
@@ -173,6 +190,7 @@ func (c *Config) validate() error {
 	if c.Churn != "" && c.ChurnRate <= 0 {
 		bad("--churn needs --churn-rate N (operations per second, > 0)")
 	}
+	c.validateAdded(bad)
 	if c.ChurnConcurrency < 1 {
 		c.ChurnConcurrency = 1
 	}
@@ -239,6 +257,21 @@ func (c *Config) rateSchedule() Schedule {
 	return Schedule{Constant: c.Rate, Steps: c.VariableRate}
 }
 
+// latencySchedule is the simulated processing time per message, in
+// microseconds: --variable-latency wins over --consumer-latency.
+func (c *Config) latencySchedule() Schedule {
+	return Schedule{Constant: float64(c.ConsumerLatency / time.Microsecond), Steps: c.VariableLatency}
+}
+
+// dataURI is the URI of the run's n-th data connection: --uris are used
+// in turn (consumer connections first, then producers).
+func (c *Config) dataURI(n int) string {
+	if len(c.URIs) == 0 {
+		return c.URI
+	}
+	return c.URIs[n%len(c.URIs)]
+}
+
 func randomKey() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -303,4 +336,23 @@ func streamOffsetValue(s string) (any, error) {
 		return t, nil
 	}
 	return nil, fmt.Errorf("%q: want first, last, next, an offset or a timestamp like 2026-11-30T12:00:00Z", s)
+}
+
+// validateAdded checks the options added after the first PerfTest set:
+// transactions, exclusive queues, bodies from files, several URIs.
+func (c *Config) validateAdded(bad func(string, ...any)) {
+	if len(c.URIs) > 0 {
+		c.URI = c.URIs[0] // the setup connection, and the one errors name first
+	}
+	if c.ServersStartupTimeout < 0 {
+		bad("--servers-startup-timeout must be >= 0")
+	}
+	c.validateTx(bad)
+	c.validateExclusive(bad)
+	if len(c.BodyFiles) > 0 && (c.Size != HeaderSize || len(c.BodySizes) > 0 || len(c.VariableSize) > 0) {
+		bad("--body sends the files as they are: drop --size, --body-size-list and --variable-size")
+	}
+	if len(c.VariableLatency) > 0 && c.ConsumerLatency > 0 {
+		c.ConsumerLatency = 0 // --variable-latency wins, as --variable-rate over --rate
+	}
 }

@@ -25,12 +25,19 @@ type consumer struct {
 	tags []string
 
 	// Reader goroutine only, until finished is closed.
-	pacer   *Pacer
-	count   uint64
-	unacked uint64
-	last    uint64 // delivery tag of the last unacknowledged message
-	stopped bool
-	ackErr  error
+	pacer       *Pacer
+	count       uint64
+	unacked     uint64
+	last        uint64 // delivery tag of the last unacknowledged message
+	uncommitted int    // --ctxsize: messages settled since the last commit
+	stopped     bool
+	ackErr      error
+
+	// Simulated processing time (--consumer-latency, --variable-latency),
+	// timed from the consumer's start.
+	latency      Schedule
+	latencyStart time.Time
+	slow         bool
 
 	finishOnce sync.Once
 	finished   chan struct{} // --cmessages reached, or an ack failed
@@ -58,6 +65,13 @@ func (r *runner) newConsumer(conn *amqpc.Conn, id, g int) (*consumer, error) {
 	k.ctx, k.cancel = context.WithCancel(context.Background())
 	if c.ConsumerRate > 0 {
 		k.pacer = NewPacer(Schedule{Constant: c.ConsumerRate}, time.Now())
+	}
+	k.latency, k.latencyStart = c.latencySchedule(), time.Now()
+	k.slow = c.ConsumerLatency > 0 || len(c.VariableLatency) > 0
+	if c.ConsumerTx > 0 {
+		if err := ch.TxSelect(); err != nil {
+			return nil, opError(name+": selecting transactions", err)
+		}
 	}
 	ch.SetHandlers(amqpc.Handlers{Deliver: k.deliver, Cancel: func(tag string) {
 		select {
@@ -87,6 +101,10 @@ func (r *runner) newConsumer(conn *amqpc.Conn, id, g int) (*consumer, error) {
 			}
 		}
 		queues = []string{q}
+	} else if c.Exclusive {
+		if err := r.declareExclusive(ch, name, queues); err != nil {
+			return nil, err
+		}
 	}
 	args := wireTable(c.ConsumerArgs)
 	if c.StreamOffset != "" {
@@ -113,16 +131,24 @@ func (k *consumer) deliver(d *amqpc.Delivery) {
 	}
 	c, st := k.r.c, k.r.st
 	now := time.Now().UnixNano()
-	if sent, _, _, ok := readHeader(d.Body); ok {
+	if len(c.bodies) > 0 { // --body: the send time is in a header
+		if sent, ok := headerTimestamp(d.Props); ok {
+			st.consumerLat.Record(now - sent)
+		}
+	} else if sent, _, _, ok := readHeader(d.Body); ok {
 		st.consumerLat.Record(now - sent)
 	}
 	st.received.Add(1)
 	k.count++
-	if c.ConsumerLatency > 0 {
-		time.Sleep(c.ConsumerLatency)
+	if k.slow {
+		k.process()
 	}
 	if !c.AutoAck {
-		if err := k.settle(d.Tag); err != nil {
+		err := k.settle(d.Tag)
+		if err == nil && c.ConsumerTx > 0 {
+			err = k.commitAcks()
+		}
+		if err != nil {
 			k.ackErr = err
 			k.stop()
 			return
@@ -134,6 +160,14 @@ func (k *consumer) deliver(d *amqpc.Delivery) {
 	}
 	if k.pacer != nil {
 		k.pacer.Wait(k.ctx)
+	}
+}
+
+// process sleeps the simulated processing time in force now.
+func (k *consumer) process() {
+	us, _ := k.latency.At(time.Since(k.latencyStart))
+	if us > 0 {
+		time.Sleep(time.Duration(us * float64(time.Microsecond)))
 	}
 }
 
@@ -199,6 +233,9 @@ func (k *consumer) finish() error {
 		if err := k.ch.Ack(k.last, true); err != nil {
 			return opError(k.name+": acknowledging", err)
 		}
+	}
+	if err := k.commitAcksRest(); err != nil {
+		return opError(k.name+": committing acknowledgements", err)
 	}
 	for _, tag := range k.tags {
 		if err := k.ch.Cancel(tag); err != nil {

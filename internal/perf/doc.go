@@ -28,8 +28,24 @@
 // with --queue, --queue-pattern, --queues or --fanout the named queues are
 // declared up front and producers and consumers are spread over them.
 //
+// The later PerfTest options work as there: -H/--uris spreads the
+// connections over several URIs in turn; -m/--ptxsize and -n/--ctxsize
+// publish and acknowledge in transactions (the consumer's commits are
+// pipelined, since acks are sent from the connection's reader, see
+// tx.go); -E/--exclusive declares the named queues exclusive, on their
+// consumers' connections (exclusive.go); -B/--body sends files as bodies
+// and then carries the send time in a "timestamp" header instead of the
+// body (bodyfiles.go); -o/--output-file writes the samples as CSV in
+// PerfTest's columns (csv.go); -ms/--use-millis prints latencies in
+// milliseconds; -ct/--confirm-timeout fails a producer whose confirm
+// window stays full; -vl/--variable-latency varies the consumer latency
+// over time; -sst/--servers-startup-timeout waits for the broker to
+// listen (startup.go); -S/--slow-start starts consumers a second apart;
+// -v/--version prints the version.
+//
 // Every run is bounded: dials and handshakes by --connect-timeout, the
-// setup phase, the run by --deadline (default --time plus grace), count
+// wait for the broker by --servers-startup-timeout, the setup phase, the
+// run by --deadline (default --time plus grace), count
 // bounded runs by --idle-timeout, and the teardown by --shutdown-timeout;
 // past a bound the sockets are closed. Errors name the AMQP reply code
 // (ACCESS_REFUSED (403), NOT_FOUND (404), ...) and never print the password.

@@ -39,7 +39,7 @@ func runPerf(t *testing.T, args ...string) perfRun {
 	defer cancel()
 	var out, errb bytes.Buffer
 	start := time.Now()
-	code := Main(ctx, args, &out, &errb)
+	code := Main(ctx, "test-version", args, &out, &errb)
 	r := perfRun{code: code, stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
 	if ctx.Err() != nil {
 		t.Fatalf("warren perf %q did not finish in 30s", args)

@@ -80,16 +80,38 @@ func secondsSetter(p *time.Duration) func(string) error {
 	}
 }
 
+// ErrVersion is what ParseArgs returns for -v and --version: the caller
+// prints the version, which it knows, and exits 0.
+var ErrVersion = errors.New("version requested")
+
 // ParseArgs parses the command line of `warren perf`. It returns
-// flag.ErrHelp after printing the usage for -?, -help and --help.
+// flag.ErrHelp after printing the usage for -?, -help and --help, and
+// ErrVersion for -v and --version.
 func ParseArgs(args []string, stderr io.Writer) (*Config, error) {
 	c := DefaultConfig()
 	f := &flags{fs: flag.NewFlagSet("warren perf", flag.ContinueOnError)}
 	f.fs.SetOutput(io.Discard) // errors are reported once, by the caller
-	var help bool
+	var help, version, uriSet bool
 	f.add("?", "help", "", "show this help", boolSetter(&help))
+	f.add("v", "version", "", "print the version and exit", boolSetter(&version))
 
-	f.add("h", "uri", "URI", "connection URI (default amqp://guest:guest@localhost:5672/)", strSetter(&c.URI))
+	f.add("h", "uri", "URI", "connection URI (default amqp://guest:guest@localhost:5672/)", func(s string) error {
+		c.URI, uriSet = s, true
+		return nil
+	})
+	f.add("H", "uris", "URI,URI,...", "several connection URIs (e.g. the nodes of a cluster): connections go to them in turn, consumers' first, then producers'; the topology is declared through the first", func(s string) error {
+		c.URIs = nil
+		for _, u := range strings.Split(s, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				c.URIs = append(c.URIs, u)
+			}
+		}
+		if len(c.URIs) == 0 {
+			return fmt.Errorf("no URI given")
+		}
+		return nil
+	})
+	f.add("sst", "servers-startup-timeout", "SECONDS", "wait up to SECONDS for the broker(s) to accept connections before starting, retrying refused ones; --deadline counts from then (default 0: fail at once)", secondsSetter(&c.ServersStartupTimeout))
 	f.add("x", "producers", "N", "producer count (default 1)", intSetter(&c.Producers))
 	f.add("y", "consumers", "N", "consumer count (default 1)", intSetter(&c.Consumers))
 	f.add("X", "producer-channel-count", "N", "channels per producer connection, each publishing on its own (default 1)", intSetter(&c.ProducerChannels))
@@ -108,6 +130,7 @@ func ParseArgs(args []string, stderr io.Writer) (*Config, error) {
 	f.add("sb", "skip-binding-queues", "", "do not bind queues to the exchange", boolSetter(&c.SkipBinding))
 	f.add("p", "predeclared", "", "use existing queues and exchange, declare nothing", boolSetter(&c.Predeclared))
 	f.add("ad", "auto-delete", "BOOL", "declare named queues auto-delete (default true)", boolSetter(&c.AutoDelete))
+	f.add("E", "exclusive", "", "declare the named queues exclusive: each consumer declares its queues on its own connection, so a queue may have consumers on one connection only (use -Y for several); server-named queues are always exclusive", boolSetter(&c.Exclusive))
 	f.add("qa", "queue-args", "K=V,...", "queue arguments, e.g. x-max-length=1000,x-queue-type=classic", tableSetter(&c.QueueArgs))
 	f.add("ca", "consumer-args", "K=V,...", "consumer arguments, e.g. x-priority=10", tableSetter(&c.ConsumerArgs))
 	f.add("", "message-ttl", "MS", "queue message TTL (declares x-message-ttl)", intSetter(&c.MessageTTL))
@@ -122,6 +145,11 @@ func ParseArgs(args []string, stderr io.Writer) (*Config, error) {
 		return err
 	})
 	f.add("vs", "variable-size", "BYTES:SECONDS", "body size for a time; repeat to build a cycle", stepSetter(&c.VariableSize))
+	f.add("B", "body", "FILE,FILE,...", "message bodies from these files, sent as they are, each producer using them in turn; the send time then goes in a \"timestamp\" header (as PerfTest does), from which consumers measure the latency", func(s string) (err error) {
+		c.BodyFiles, c.bodies, err = readBodyFiles(s)
+		return err
+	})
+	f.add("T", "body-content-type", "TYPE", "content_type of the messages, e.g. application/json", strSetter(&c.ContentType))
 	f.add("r", "rate", "MSG/S", "publishing rate per producer channel; 0 = unlimited (default)", floatSetter(&c.Rate))
 	f.add("vr", "variable-rate", "RATE:SECONDS", "rate for a time; repeat to build a cycle; a rate of 0 pauses", stepSetter(&c.VariableRate))
 	f.add("P", "publishing-interval", "SECONDS", "one message every SECONDS per producer channel (sets --rate)", func(s string) error {
@@ -134,6 +162,15 @@ func ParseArgs(args []string, stderr io.Writer) (*Config, error) {
 	})
 	f.add("R", "consumer-rate", "MSG/S", "consuming rate per consumer channel; 0 = unlimited", floatSetter(&c.ConsumerRate))
 	f.add("c", "confirm", "N", "publisher confirms with at most N outstanding per channel; 0 = off", intSetter(&c.Confirm))
+	f.add("ct", "confirm-timeout", "SECONDS", "with --confirm: fail when the window stays full this long without a confirm (default 30; 0 or -1 = wait forever)", func(s string) error {
+		if n, err := strconv.ParseFloat(s, 64); err == nil && n <= 0 {
+			c.ConfirmTimeout = 0
+			return nil
+		}
+		return secondsSetter(&c.ConfirmTimeout)(s)
+	})
+	f.add("m", "ptxsize", "N", "publish in transactions (tx.select), committing every N messages per producer channel; 0 = off", intSetter(&c.ProducerTx))
+	f.add("n", "ctxsize", "N", "acknowledge in transactions, committing every N messages per consumer channel (pipelined, not waited for); 0 = off", intSetter(&c.ConsumerTx))
 	f.add("A", "multi-ack-every", "N", "ack with multiple=true every N messages", intSetter(&c.MultiAckEvery))
 	f.add("q", "qos", "N", "consumer prefetch count", intSetter(&c.Qos))
 	f.add("Q", "global-qos", "N", "channel (global) prefetch count", intSetter(&c.GlobalQos))
@@ -172,6 +209,8 @@ func ParseArgs(args []string, stderr io.Writer) (*Config, error) {
 		c.ConsumerLatency = time.Duration(n) * time.Microsecond
 		return err
 	})
+	f.add("vl", "variable-latency", "MICROSECONDS:SECONDS", "processing time for a time; repeat to build a cycle (wins over --consumer-latency)", stepSetter(&c.VariableLatency))
+	f.add("S", "slow-start", "", "start consumers one by one, a second apart, as PerfTest does (producers start after them, as always)", boolSetter(&c.SlowStart))
 	f.add("", "churn", "KIND", "also open and close connections, channels or queues at --churn-rate", strSetter(&c.Churn))
 	f.add("", "churn-rate", "N/s", "churn operations (open+close) per second", func(s string) (err error) {
 		c.ChurnRate, err = parseRate(s)
@@ -189,6 +228,8 @@ func ParseArgs(args []string, stderr io.Writer) (*Config, error) {
 	f.add("", "idle-timeout", "SECONDS", "give up a count-bounded run after this long without progress (default 15; 0 = never)", secondsSetter(&c.IdleTimeout))
 	f.add("", "json", "", "print a JSON summary with per-interval samples on stdout (progress goes to stderr)", boolSetter(&c.JSON))
 	f.add("", "report", "FILE.html", "write a self-contained HTML report", strSetter(&c.Report))
+	f.add("o", "output-file", "FILE.csv", "write the per-interval samples as CSV in PerfTest's columns: id, time (s), published, returned, confirmed, nacked, received (msg/s), then min, median, 75th, 95th, 99th percentile consumer latency and the same for confirms; a header row names them; columns that do not apply are empty", strSetter(&c.OutputFile))
+	f.add("ms", "use-millis", "", "print latencies in milliseconds instead of microseconds (PerfTest's mode for producers and consumers in different processes; the send time here is wall-clock already; --json stays in µs)", boolSetter(&c.UseMillis))
 
 	if len(args) == 1 && args[0] == "-h" { // -h is --uri, as in PerfTest, but alone it can only mean help
 		help = true
@@ -201,6 +242,12 @@ func ParseArgs(args []string, stderr io.Writer) (*Config, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if version {
+		return nil, ErrVersion
+	}
+	if uriSet && len(c.URIs) > 0 {
+		return nil, fmt.Errorf("use only one of --uri and --uris")
 	}
 	if f.fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", f.fs.Arg(0))
@@ -241,6 +288,6 @@ func (f *flags) usage(w io.Writer) {
 		if o.arg != "" {
 			names += " " + o.arg
 		}
-		fmt.Fprintf(w, "  %-40s %s\n", names, o.usage)
+		fmt.Fprintf(w, "  %-46s %s\n", names, o.usage)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -219,6 +221,136 @@ func TestParseQueueTypes(t *testing.T) {
 			if v, _ := streamOffsetValue(c.StreamOffset); !reflect.DeepEqual(v, tc.offset) {
 				t.Errorf("%q: offset %#v, want %#v", tc.args, v, tc.offset)
 			}
+		}
+	}
+}
+
+// The options added after the first set, in PerfTest's short forms.
+func TestParseAddedShortForms(t *testing.T) {
+	dir := t.TempDir()
+	a, b := dir+"/a.json", dir+"/b.json"
+	for _, f := range []string{a, b} {
+		if err := os.WriteFile(f, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := ParseArgs([]string{"-H", "amqp://h1/, amqp://h2/", "-sst", "7", "-m", "10", "-n", "5", "-E", "-u", "q",
+		"-o", "out.csv", "-ms", "-ct", "12", "-B", a + "," + b, "-T", "application/json",
+		"-L", "300", "-vl", "1000:2", "-vl", "0:1", "-S"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, got, want any) {
+		t.Helper()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v, want %#v", name, got, want)
+		}
+	}
+	check("uris", c.URIs, []string{"amqp://h1/", "amqp://h2/"})
+	check("uri (the setup's)", c.URI, "amqp://h1/")
+	check("servers startup timeout", c.ServersStartupTimeout, 7*time.Second)
+	check("ptxsize", c.ProducerTx, 10)
+	check("ctxsize", c.ConsumerTx, 5)
+	check("exclusive", c.Exclusive, true)
+	check("output file", c.OutputFile, "out.csv")
+	check("use millis", c.UseMillis, true)
+	check("confirm timeout", c.ConfirmTimeout, 12*time.Second)
+	check("body files", c.BodyFiles, []string{a, b})
+	check("bodies", c.bodies, [][]byte{[]byte(a), []byte(b)})
+	check("content type", c.ContentType, "application/json")
+	check("variable latency", c.VariableLatency, []Step{{1000, 2 * time.Second}, {0, time.Second}})
+	check("consumer latency (variable wins)", c.ConsumerLatency, time.Duration(0))
+	check("slow start", c.SlowStart, true)
+
+	// Long forms, and the defaults they change.
+	d, err := ParseArgs([]string{"--uris", "amqp://a/,amqp://b/,amqp://c/", "--servers-startup-timeout", "1m", "--ptxsize", "3",
+		"--ctxsize", "4", "--exclusive", "--queues", "2", "-y", "2", "--output-file", "o.csv", "--use-millis",
+		"--confirm-timeout", "-1", "--body", a, "--body-content-type", "text/plain", "--variable-latency", "50:1",
+		"--slow-start"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ServersStartupTimeout != time.Minute || d.ProducerTx != 3 || d.ConsumerTx != 4 || !d.Exclusive ||
+		d.OutputFile != "o.csv" || !d.UseMillis || d.ConfirmTimeout != 0 || len(d.bodies) != 1 ||
+		d.ContentType != "text/plain" || len(d.VariableLatency) != 1 || !d.SlowStart {
+		t.Errorf("long forms: %+v", d)
+	}
+	// Data connections go round-robin over --uris.
+	for n, want := range []string{"amqp://a/", "amqp://b/", "amqp://c/", "amqp://a/"} {
+		if got := d.dataURI(n); got != want {
+			t.Errorf("connection %d: %s, want %s", n, got, want)
+		}
+	}
+	def, err := ParseArgs(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.ConfirmTimeout != 30*time.Second || def.ServersStartupTimeout != 0 || def.dataURI(3) != def.URI {
+		t.Errorf("defaults: confirm timeout %v, startup timeout %v", def.ConfirmTimeout, def.ServersStartupTimeout)
+	}
+	// --variable-latency cycles like --variable-rate; -L alone is constant.
+	if v, _ := c.latencySchedule().At(2500 * time.Millisecond); v != 0 {
+		t.Errorf("latency at 2.5 s = %v µs, want 0", v)
+	}
+	if v, _ := c.latencySchedule().At(3500 * time.Millisecond); v != 1000 {
+		t.Errorf("latency at 3.5 s = %v µs, want 1000 (the cycle restarts)", v)
+	}
+	if l, _ := ParseArgs([]string{"-L", "250"}, io.Discard); l == nil || l.latencySchedule().Constant != 250 {
+		t.Errorf("-L 250: %+v", l)
+	}
+}
+
+func TestParseAddedErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	body := filepath.Join(t.TempDir(), "body.json")
+	if err := os.WriteFile(body, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-h", "amqp://a/", "-H", "amqp://b/"}, "only one of --uri and --uris"},
+		{[]string{"-H", " , "}, "no URI"},
+		{[]string{"-sst", "soon"}, "neither seconds"},
+		{[]string{"-m", "10", "-c", "5"}, "transactional or in confirm mode"},
+		{[]string{"-m", "-1"}, "must be >= 0"},
+		{[]string{"-n", "5", "-a"}, "drop --autoack"},
+		{[]string{"-n", "10", "-q", "5"}, "would stall"},
+		{[]string{"-n", "10", "-Q", "5"}, "would stall"},
+		{[]string{"-E", "-u", "q", "-y", "2"}, "two connections"},
+		{[]string{"-E", "--queues", "2", "-y", "3"}, "two connections"},
+		{[]string{"-E", "-u", "q", "-y", "0"}, "needs --consumers"},
+		{[]string{"-E", "-u", "q", "-p"}, "--predeclared declares nothing"},
+		{[]string{"-E", "-u", "q", "-qq"}, "cannot be exclusive"},
+		{[]string{"-B", missing}, "not a readable body file"},
+		{[]string{"-B", body, "-s", "100"}, "sends the files as they are"},
+		{[]string{"-vl", "1000"}, "VALUE:SECONDS"},
+		{[]string{"-ct", "never"}, "neither seconds"},
+	} {
+		_, err := ParseArgs(tc.args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one about %q", tc.args, err, tc.want)
+		}
+	}
+	// Accepted: one consumer connection with two channels on the queue,
+	// as many exclusive queues as consumers, server-named queues.
+	for _, args := range [][]string{{"-E", "-u", "q", "-Y", "2"}, {"-E", "--queues", "2", "-y", "2"}, {"-E"}} {
+		if _, err := ParseArgs(args, io.Discard); err != nil {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	if _, err := ParseArgs([]string{"-v"}, io.Discard); !errors.Is(err, ErrVersion) {
+		t.Errorf("-v: %v", err)
+	}
+	var help strings.Builder
+	ParseArgs([]string{"--help"}, &help)
+	for _, want := range []string{"-H, --uris URI,URI,...", "-m, --ptxsize N", "-n, --ctxsize N", "-E, --exclusive",
+		"-o, --output-file FILE.csv", "-ms, --use-millis", "-ct, --confirm-timeout SECONDS", "-B, --body FILE,FILE,...",
+		"-T, --body-content-type TYPE", "-vl, --variable-latency MICROSECONDS:SECONDS",
+		"-sst, --servers-startup-timeout SECONDS", "-v, --version", "-S, --slow-start"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("usage lacks %q", want)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strings"
 )
 
 // Exit codes of `warren perf`.
@@ -19,9 +21,14 @@ const (
 
 // Main is `warren perf`: it parses args, runs the test until ctx is done
 // at the latest, prints the summary (or JSON) and writes the report.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// version is the program's, printed by --version.
+func Main(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
 	c, err := ParseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if errors.Is(err, ErrVersion) {
+		fmt.Fprintf(stdout, "warren perf %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return ExitOK
 	}
 	if err != nil {
@@ -32,8 +39,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if c.JSON { // keep stdout a single JSON document
 		progress = stderr
 	}
+	target := RedactURI(c.URI)
+	if len(c.URIs) > 0 {
+		var all []string
+		for _, u := range c.URIs {
+			all = append(all, RedactURI(u))
+		}
+		target = strings.Join(all, ", ")
+	}
 	fmt.Fprintf(progress, "id: %s, starting %d producer(s) and %d consumer(s) against %s\n",
-		c.ID, c.Producers*c.ProducerChannels, c.Consumers*c.ConsumerChannels, RedactURI(c.URI))
+		c.ID, c.Producers*c.ProducerChannels, c.Consumers*c.ConsumerChannels, target)
 	res, runErr := Run(ctx, c, progress, stderr)
 	code := ExitOK
 	if c.JSON {
@@ -80,12 +95,20 @@ func PrintSummary(w io.Writer, c *Config, r *Result) {
 	fmt.Fprintf(w, "id: %s, receiving rate avg: %.0f msg/s\n", r.ID, r.ReceiveRate)
 	fmt.Fprintf(w, "summary: %.3f s, sent %d, received %d, confirmed %d, nacked %d, returned %d, %s sent\n",
 		r.Duration, r.Sent, r.Received, r.Confirmed, r.Nacked, r.Returned, humanBytes(r.BytesSent))
+	if r.ProducerCommits > 0 || r.ConsumerCommits > 0 {
+		fmt.Fprintf(w, "transactions: %d producer commits, %d consumer commits\n", r.ProducerCommits, r.ConsumerCommits)
+	}
+	div, unit := latencyUnit(c)
+	num := "%.0f" // whole microseconds; milliseconds keep three decimals
+	if c.UseMillis {
+		num = "%.3f"
+	}
 	lat := func(name string, l Latency) {
 		if l.Count == 0 {
 			return
 		}
-		fmt.Fprintf(w, "%s latency (µs, %d values): min %.0f, p50 %.0f, p75 %.0f, p95 %.0f, p99 %.0f, p99.9 %.0f, max %.0f, mean %.0f\n",
-			name, l.Count, l.Min, l.P50, l.P75, l.P95, l.P99, l.P999, l.Max, l.Mean)
+		fmt.Fprintf(w, "%s latency (%s, %d values): min "+num+", p50 "+num+", p75 "+num+", p95 "+num+", p99 "+num+", p99.9 "+num+", max "+num+", mean "+num+"\n",
+			name, unit, l.Count, l.Min/div, l.P50/div, l.P75/div, l.P95/div, l.P99/div, l.P999/div, l.Max/div, l.Mean/div)
 	}
 	lat("consumer", r.ConsumerLatency)
 	lat("confirm", r.ConfirmLatency)

@@ -32,7 +32,11 @@ type producer struct {
 	window chan struct{}
 	tags   []atomic.Uint64
 	sent   []atomic.Int64
-	low    uint64 // reader goroutine only: every tag below is confirmed
+	low    uint64      // reader goroutine only: every tag below is confirmed
+	waited *time.Timer // --confirm-timeout, reused by every wait for the window
+
+	files       *fileBodies // --body, else nil: the tool's own stamped bodies
+	uncommitted int         // --ptxsize: publishes since the last commit
 }
 
 func (r *runner) newProducer(conn *amqpc.Conn, id int, g int) (*producer, error) {
@@ -52,8 +56,16 @@ func (r *runner) newProducer(conn *amqpc.Conn, id int, g int) (*producer, error)
 	if c.Expiration != "" {
 		msg.Expiration = c.Expiration
 	}
+	if c.ContentType != "" {
+		msg.ContentType = c.ContentType
+	}
 	p := &producer{r: r, id: uint32(id), name: name, ch: ch, keys: c.producerKeys(g),
 		props: wireProperties(msg), low: 1}
+	if len(c.bodies) > 0 {
+		if p.files, err = newFileBodies(c.bodies, msg); err != nil {
+			return nil, err
+		}
+	}
 	h := amqpc.Handlers{}
 	if c.Mandatory {
 		h.Return = func(uint16, string) { r.st.returned.Add(1) }
@@ -63,11 +75,20 @@ func (r *runner) newProducer(conn *amqpc.Conn, id int, g int) (*producer, error)
 		p.tags = make([]atomic.Uint64, n)
 		p.sent = make([]atomic.Int64, n)
 		h.Confirm = p.confirmed
+		if c.ConfirmTimeout > 0 {
+			p.waited = time.NewTimer(c.ConfirmTimeout)
+			p.waited.Stop()
+		}
 	}
 	ch.SetHandlers(h)
 	if p.window != nil {
 		if err := ch.Confirm(); err != nil {
 			return nil, opError(name+": enabling publisher confirms", err)
+		}
+	}
+	if c.ProducerTx > 0 {
+		if err := ch.TxSelect(); err != nil {
+			return nil, opError(name+": selecting transactions", err)
 		}
 	}
 	return p, nil
@@ -134,12 +155,8 @@ func (p *producer) run(ctx context.Context) error {
 				if err := p.ch.Flush(); err != nil {
 					return p.failed(ctx, err)
 				}
-				select {
-				case p.window <- struct{}{}:
-				case <-ctx.Done():
-					return p.drain()
-				case <-p.ch.Done():
-					return p.failed(ctx, nil)
+				if ok, err := p.waitWindow(ctx); !ok {
+					return err
 				}
 			}
 		}
@@ -158,7 +175,13 @@ func (p *producer) run(ctx context.Context) error {
 			v, _ := sizes.At(time.Since(p.r.start))
 			size = max(int(v), HeaderSize)
 		}
-		writeHeader(body, intended.UnixNano(), p.id, seq)
+		props, payload := p.props, body[:size]
+		if p.files != nil {
+			props, payload = p.files.next(seq, intended.UnixNano())
+			size = len(payload)
+		} else {
+			writeHeader(body, intended.UnixNano(), p.id, seq)
+		}
 		if p.window != nil {
 			i := seq % uint64(len(p.tags))
 			if p.tags[i].Load() != 0 {
@@ -175,8 +198,13 @@ func (p *producer) run(ctx context.Context) error {
 		if c.RandomRoutingKey {
 			key = randomKey()
 		}
-		if _, err := p.ch.Publish(c.Exchange, key, c.Mandatory, p.props, body[:size]); err != nil {
+		if _, err := p.ch.Publish(c.Exchange, key, c.Mandatory, props, payload); err != nil {
 			return p.failed(ctx, err)
+		}
+		if c.ProducerTx > 0 {
+			if err := p.commitEvery(); err != nil {
+				return p.failed(ctx, err)
+			}
 		}
 		if paced { // the next message waits for its time: send this one now
 			if err := p.ch.Flush(); err != nil {
@@ -200,6 +228,7 @@ func (p *producer) waitSlot(ctx context.Context, i uint64) (bool, error) {
 	}
 	t := time.NewTicker(100 * time.Microsecond)
 	defer t.Stop()
+	start := time.Now()
 	for p.tags[i].Load() != 0 {
 		select {
 		case <-ctx.Done():
@@ -208,9 +237,45 @@ func (p *producer) waitSlot(ctx context.Context, i uint64) (bool, error) {
 		case <-p.ch.Done():
 			return false, p.failed(ctx, nil)
 		case <-t.C:
+			if d := p.r.c.ConfirmTimeout; d > 0 && time.Since(start) > d {
+				return false, p.confirmTimedOut()
+			}
 		}
 	}
 	return true, nil
+}
+
+// waitWindow waits for a free place in the confirm window, at most
+// --confirm-timeout: a broker that stops confirming fails the run, as in
+// PerfTest, instead of stalling it. False when publishing must stop, with
+// the error to return.
+func (p *producer) waitWindow(ctx context.Context) (bool, error) {
+	select { // the usual case, a free place, without touching the timer
+	case p.window <- struct{}{}:
+		return true, nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if p.waited != nil {
+		p.waited.Reset(p.r.c.ConfirmTimeout)
+		defer p.waited.Stop()
+		timeout = p.waited.C
+	}
+	select {
+	case p.window <- struct{}{}:
+		return true, nil
+	case <-ctx.Done():
+		return false, p.drain()
+	case <-p.ch.Done():
+		return false, p.failed(ctx, nil)
+	case <-timeout:
+		return false, p.confirmTimedOut()
+	}
+}
+
+func (p *producer) confirmTimedOut() error {
+	return fmt.Errorf("%s: no publisher confirm for %v with %d messages outstanding (see --confirm-timeout)",
+		p.name, p.r.c.ConfirmTimeout, len(p.window))
 }
 
 // failed explains why publishing stopped: the broker's reason for closing
@@ -230,6 +295,9 @@ func (p *producer) failed(ctx context.Context, err error) error {
 // drain waits for the confirms of messages already published: they count
 // in the totals, and leaving before them would call them lost.
 func (p *producer) drain() error {
+	if err := p.commitRest(); err != nil {
+		return p.failed(context.Background(), err)
+	}
 	if p.window == nil {
 		return nil
 	}

@@ -27,6 +27,9 @@ type runner struct {
 	failMu  sync.Mutex
 	failErr error
 	failed  chan struct{}
+
+	csv      *csvOutput   // --output-file
+	churnSeq atomic.Int64 // numbers churn connections, for --uris
 }
 
 // fail records the error that ends the run; only the first counts, the
@@ -62,6 +65,23 @@ func Run(ctx context.Context, c *Config, progress, log io.Writer) (*Result, erro
 		}
 	})
 
+	if c.OutputFile != "" {
+		out, err := openCSV(c)
+		if err != nil {
+			r.fail(err)
+			return r.finish(time.Time{}, nil)
+		}
+		r.csv, r.st.onSample = out, out.row
+	}
+	if c.ServersStartupTimeout > 0 {
+		// Before the watchdog: --deadline bounds the run once the
+		// brokers are there, the wait has its own bound.
+		if err := r.waitForServers(ctx); err != nil {
+			r.fail(err)
+			return r.finish(time.Time{}, nil)
+		}
+	}
+
 	hard, cancelHard := context.WithCancel(ctx)
 	defer cancelHard()
 	setupDone := make(chan struct{})
@@ -73,14 +93,14 @@ func Run(ctx context.Context, c *Config, progress, log io.Writer) (*Result, erro
 	}
 	// Consumers first, all registered, so that no message is sent before
 	// somebody listens; then the producers; then the clock starts.
-	consumers, err := r.startWorkers(c.Consumers, c.ConsumerChannels, "consumer", func(conn *amqpc.Conn, id, g int) (worker, error) {
+	consumers, err := r.startWorkers(hard, c.Consumers, c.ConsumerChannels, "consumer", 0, func(conn *amqpc.Conn, id, g int) (worker, error) {
 		return r.newConsumer(conn, id, g)
 	})
 	if err != nil {
 		r.fail(err)
 		return r.finish(time.Time{}, nil)
 	}
-	producers, err := r.startWorkers(c.Producers, c.ProducerChannels, "producer", func(conn *amqpc.Conn, id, g int) (worker, error) {
+	producers, err := r.startWorkers(hard, c.Producers, c.ProducerChannels, "producer", c.Consumers, func(conn *amqpc.Conn, id, g int) (worker, error) {
 		return r.newProducer(conn, id, g)
 	})
 	if err != nil {
@@ -140,6 +160,11 @@ func (r *runner) finish(end time.Time, churnDone chan struct{}) (*Result, error)
 	if churnDone != nil {
 		waitQuiet(churnDone, r.c.ShutdownTimeout)
 	}
+	if r.csv != nil {
+		if err := r.csv.close(); err != nil {
+			r.st.errors.add(err, false)
+		}
+	}
 	res := r.st.result(r.c, end)
 	err := r.failure()
 	if err != nil {
@@ -164,7 +189,8 @@ func (r *runner) watchdog(hard context.Context, setupDone <-chan struct{}) {
 		defer t.Stop()
 		deadline = t.C
 	}
-	setupLimit := time.NewTimer(3*c.ConnectTimeout + 5*time.Second)
+	setupBound := 3*c.ConnectTimeout + 5*time.Second + c.startPauses()
+	setupLimit := time.NewTimer(setupBound)
 	defer setupLimit.Stop()
 	for {
 		select {
@@ -174,7 +200,7 @@ func (r *runner) watchdog(hard context.Context, setupDone <-chan struct{}) {
 			setupDone = nil
 			setupLimit.Stop()
 		case <-setupLimit.C:
-			r.fail(fmt.Errorf("setup (connecting, declaring, registering consumers) did not finish within %v", 3*c.ConnectTimeout+5*time.Second))
+			r.fail(fmt.Errorf("setup (connecting, declaring, registering consumers) did not finish within %v", setupBound))
 			r.forceClose()
 		case <-deadline:
 			r.fail(fmt.Errorf("hard deadline of %v exceeded (see --deadline); connections closed", limit))
@@ -202,29 +228,45 @@ type worker interface{ run(context.Context) error }
 
 // startWorkers opens n connections with perConn channels each and sets a
 // worker up on every channel, in parallel; it returns once all are ready.
-func (r *runner) startWorkers(n, perConn int, role string, mk func(*amqpc.Conn, int, int) (worker, error)) ([]worker, error) {
+// Connection i uses --uris entry uriBase+i (round-robin). With
+// --slow-start, consumers are set up one after another instead, a pause
+// apart: each starts consuming as soon as it is set up.
+func (r *runner) startWorkers(ctx context.Context, n, perConn int, role string, uriBase int, mk func(*amqpc.Conn, int, int) (worker, error)) ([]worker, error) {
 	out := make([]worker, n*perConn)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			conn, err := r.dialData(fmt.Sprintf("perf %s %d", role, i+1))
+	setup := func(i int) {
+		conn, err := r.dialData(fmt.Sprintf("perf %s %d", role, i+1), r.c.dataURI(uriBase+i))
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		for j := range perConn {
+			g := i*perConn + j
+			if g > 0 && role == "consumer" && r.c.SlowStart && !sleepCtx(ctx, slowStartPause) {
+				errs[i] = ctx.Err()
+				return
+			}
+			w, err := mk(conn, g+1, g)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			for j := range perConn {
-				g := i*perConn + j
-				w, err := mk(conn, g+1, g)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				out[g] = w
-			}
-		})
+			out[g] = w
+		}
 	}
-	wg.Wait()
+	if role == "consumer" && r.c.SlowStart {
+		for i := range n {
+			if setup(i); errs[i] != nil {
+				break
+			}
+		}
+	} else {
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { setup(i) })
+		}
+		wg.Wait()
+	}
 	for _, e := range errs { // the first is enough; the rest repeat it
 		if e != nil {
 			return nil, e

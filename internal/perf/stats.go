@@ -17,12 +17,15 @@ type stats struct {
 
 	sent, confirmed, nacked, returned, received, bytesSent atomic.Int64
 	churnOK, churnFailed                                   atomic.Int64
+	producerCommits, consumerCommits                       atomic.Int64
 
 	consumerLat, confirmLat, churnLat Recorder
 	errors                            *errorLog
 
 	mu      sync.Mutex
 	samples []Sample
+
+	onSample func(Sample) // --output-file's writer, on the sampler goroutine
 }
 
 // Sample is one sampling interval (a second by default). Rates are per
@@ -94,26 +97,43 @@ func (s *stats) sampler(ctx context.Context, c *Config, w io.Writer, done chan<-
 		case <-ctx.Done():
 			if time.Since(prev.t) > c.Interval/10 {
 				smp, _ := s.sample(prev)
-				progressLine(w, c, smp)
+				s.report(w, c, smp)
 			}
 			return
 		case <-t.C:
 			var smp Sample
 			smp, prev = s.sample(prev)
-			progressLine(w, c, smp)
+			s.report(w, c, smp)
 		}
 	}
+}
+
+func (s *stats) report(w io.Writer, c *Config, smp Sample) {
+	progressLine(w, c, smp)
+	if s.onSample != nil {
+		s.onSample(smp)
+	}
+}
+
+// latencyUnit is how latencies are printed: microseconds, as PerfTest
+// does, or milliseconds with --use-millis (div divides microseconds).
+func latencyUnit(c *Config) (div float64, unit string) {
+	if c.UseMillis {
+		return 1000, "ms"
+	}
+	return 1, "µs"
 }
 
 // progressLine prints a sample in PerfTest's format, so scripts written
 // for PerfTest's output keep working.
 func progressLine(w io.Writer, c *Config, s Sample) {
+	div, unit := latencyUnit(c)
 	l := s.Consumer
-	line := fmt.Sprintf("id: %s, time: %.3f s, sent: %.0f msg/s, confirmed: %.0f msg/s, nacked: %.0f msg/s, returned: %.0f msg/s, received: %.0f msg/s, min/median/75th/95th/99th consumer latency: %.0f/%.0f/%.0f/%.0f/%.0f µs",
-		c.ID, s.T, s.Sent, s.Confirmed, s.Nacked, s.Returned, s.Received, l.Min, l.P50, l.P75, l.P95, l.P99)
+	line := fmt.Sprintf("id: %s, time: %.3f s, sent: %.0f msg/s, confirmed: %.0f msg/s, nacked: %.0f msg/s, returned: %.0f msg/s, received: %.0f msg/s, min/median/75th/95th/99th consumer latency: %.0f/%.0f/%.0f/%.0f/%.0f %s",
+		c.ID, s.T, s.Sent, s.Confirmed, s.Nacked, s.Returned, s.Received, l.Min/div, l.P50/div, l.P75/div, l.P95/div, l.P99/div, unit)
 	if c.Confirm > 0 {
 		k := s.Confirm
-		line += fmt.Sprintf(", confirm latency: %.0f/%.0f/%.0f/%.0f/%.0f µs", k.Min, k.P50, k.P75, k.P95, k.P99)
+		line += fmt.Sprintf(", confirm latency: %.0f/%.0f/%.0f/%.0f/%.0f %s", k.Min/div, k.P50/div, k.P75/div, k.P95/div, k.P99/div, unit)
 	}
 	if c.Churn != "" {
 		line += fmt.Sprintf(", churn %s: %.0f ops/s (%.0f failed/s), p99 %.0f µs", c.Churn, s.Churn, s.ChurnFailed, s.ChurnOp.P99)
@@ -124,7 +144,8 @@ func progressLine(w io.Writer, c *Config, s Sample) {
 // Result is the outcome of a run: the JSON summary and the report's data.
 type Result struct {
 	ID       string    `json:"id"`
-	URI      string    `json:"uri"` // password redacted
+	URI      string    `json:"uri"`            // password redacted
+	URIs     []string  `json:"uris,omitempty"` // --uris, passwords redacted
 	Start    time.Time `json:"start"`
 	Duration float64   `json:"duration_s"`
 	Setup    Setup     `json:"setup"`
@@ -135,6 +156,9 @@ type Result struct {
 	Returned  int64 `json:"returned"`
 	Received  int64 `json:"received"`
 	BytesSent int64 `json:"bytes_sent"`
+
+	ProducerCommits int64 `json:"producer_commits,omitempty"` // --ptxsize
+	ConsumerCommits int64 `json:"consumer_commits,omitempty"` // --ctxsize
 
 	SendRate    float64 `json:"send_rate"` // msg/s averaged over the run
 	ReceiveRate float64 `json:"receive_rate"`
@@ -203,8 +227,12 @@ func (s *stats) result(c *Config, end time.Time) *Result {
 			Mandatory: c.Mandatory, Qos: c.Qos, Time: c.Time.Seconds(), PMessages: c.PMessages, CMessages: c.CMessages},
 		Sent: s.sent.Load(), Confirmed: s.confirmed.Load(), Nacked: s.nacked.Load(),
 		Returned: s.returned.Load(), Received: s.received.Load(), BytesSent: s.bytesSent.Load(),
+		ProducerCommits: s.producerCommits.Load(), ConsumerCommits: s.consumerCommits.Load(),
 		consumerHist: s.consumerLat.Total(), confirmHist: s.confirmLat.Total(),
 		Errors: s.errors.list(),
+	}
+	for _, u := range c.URIs {
+		r.URIs = append(r.URIs, RedactURI(u))
 	}
 	r.SendRate, r.ReceiveRate, r.ConfirmRate = per(r.Sent), per(r.Received), per(r.Confirmed)
 	r.ConsumerLatency, r.ConfirmLatency = r.consumerHist.Summary(), r.confirmHist.Summary()

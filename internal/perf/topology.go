@@ -57,12 +57,12 @@ func (r *runner) dial(name string) (*amqp.Connection, error) {
 // dialData opens a connection for producers or consumers, with the
 // tool's own client (amqpc), tracked like the others for the end of the
 // run and the hard deadline.
-func (r *runner) dialData(name string) (*amqpc.Conn, error) {
+func (r *runner) dialData(name, uri string) (*amqpc.Conn, error) {
 	if r.stopping.Load() {
 		return nil, errStopping
 	}
 	t := &tracked{}
-	conn, err := amqpc.Dial(r.c.URI, amqpc.Config{
+	conn, err := amqpc.Dial(uri, amqpc.Config{
 		Name: name, Product: "warren perf", Heartbeat: r.c.Heartbeat, FrameMax: r.c.FrameMax,
 		ConnectTimeout: r.c.ConnectTimeout,
 		Dialed:         func(nc net.Conn) { t.raw = nc }, // called within Dial
@@ -73,7 +73,7 @@ func (r *runner) dialData(name string) (*amqpc.Conn, error) {
 		},
 	})
 	if err != nil {
-		return nil, dialError(r.c.URI, err)
+		return nil, dialError(uri, err)
 	}
 	t.fast = conn
 	r.mu.Lock()
@@ -219,6 +219,9 @@ func (r *runner) declare(conn *amqp.Connection) error {
 		if err := ch.ExchangeDeclare(c.Exchange, c.ExchangeType, false, false, false, false, nil); err != nil {
 			return opError(fmt.Sprintf("declaring exchange %q of type %s", c.Exchange, c.ExchangeType), err)
 		}
+	}
+	if c.Exclusive {
+		names = nil // declared by their consumers' connections (exclusive.go)
 	}
 	for _, q := range names {
 		if _, err := ch.QueueDeclare(q, c.Persistent, c.AutoDelete, false, false, c.queueArgs()); err != nil {

@@ -63,6 +63,10 @@ type Channel struct {
 	pub        wire.BasicPublish
 	ack        wire.BasicAck
 	nack       wire.BasicNack
+	commit     wire.TxCommit
+
+	// tx.commits sent by TxCommitAsync whose commit-ok has not come yet.
+	asyncCommits atomic.Int64
 
 	// Reader goroutine only: content being assembled.
 	state     content
@@ -424,6 +428,15 @@ func (ch *Channel) handleMethod(p []byte) error {
 			Recover: !wire.IsHardError(m.ReplyCode)})
 	case *wire.ChannelFlow:
 		_ = ch.c.sendMethod(ch.id, &wire.ChannelFlowOk{Active: m.Active})
+	case *wire.TxCommitOk:
+		if ch.commitOK() {
+			return nil // a pipelined commit's: nobody waits for it
+		}
+		select {
+		case ch.rpc <- m:
+		default:
+			return fmt.Errorf("amqpc: channel %d: unexpected %s", ch.id, m.Name())
+		}
 	default:
 		select {
 		case ch.rpc <- m:

@@ -23,5 +23,6 @@
 //
 // Callbacks run on the reader goroutine and must not call the channel's
 // synchronous methods (Qos, QueueDeclare, Consume, Cancel, Close): those
-// wait for the reader. Publish, Ack, Nack and Flush are fine.
+// wait for the reader. Publish, Ack, Nack, TxCommitAsync and Flush are
+// fine.
 package amqpc
