@@ -27,6 +27,8 @@ wpid=$!
 trap 'kill $wpid 2>/dev/null; scripts/rabbitmq.sh stop "$RMQ_PORT"; rm -rf "$wdata"' EXIT
 w_url="amqp://guest:guest@127.0.0.1:$W_PORT/"
 for _ in $(seq 1 50); do (echo >/dev/tcp/127.0.0.1/$W_PORT) 2>/dev/null && break; sleep 0.1; done
+# Another process on the port would be measured in Warren's place.
+ss -Hltnp "sport = :$W_PORT" | grep -q "pid=$wpid," || { echo "warren is not the one listening on $W_PORT (see $out/warren.log)" >&2; exit 1; }
 # RabbitMQ's beam process: the one listening on its AMQP port.
 rmq_pid() {
   local p

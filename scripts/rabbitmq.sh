@@ -18,11 +18,22 @@ export RABBITMQ_LOG_BASE=$base/log
 export RABBITMQ_ENABLED_PLUGINS_FILE=$base/enabled_plugins
 export RABBITMQ_CONFIG_FILE=$base/rabbitmq
 export HOME=${HOME:-/root}
+# RabbitMQ runs as its own user: as root, run its tools as that user.
+run=()
+if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
+  run=(runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq)
+fi
 case $cmd in
 start)
   if ! command -v rabbitmq-server >/dev/null; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
     systemctl stop rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true
+  fi
+  # A node of this name left running (an interrupted run) would answer
+  # in place of the new one, with its data directory deleted under it.
+  if "${run[@]}" rabbitmqctl -n "$RABBITMQ_NODENAME" ping >/dev/null 2>&1; then
+    echo "stopping the node $RABBITMQ_NODENAME left running" >&2
+    "${run[@]}" rabbitmqctl -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1 || true
   fi
   rm -rf "$base"; mkdir -p "$base/log"
   echo "[]." > "$base/enabled_plugins"
@@ -32,13 +43,8 @@ start)
     printf 'management.tcp.port = %s\nmanagement.tcp.ip = 127.0.0.1\n' "$MGMT_PORT" >> "$base/rabbitmq.conf"
   fi
   if [ -n "${EXTRA_CONF:-}" ]; then printf '%s\n' "$EXTRA_CONF" >> "$base/rabbitmq.conf"; fi
-  # RabbitMQ runs as its own user: as root, hand it the directory and drop
-  # privileges, or it cannot write its feature-flag files.
-  run=()
-  if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
-    chown -R rabbitmq:rabbitmq "$base"
-    run=(runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq)
-  fi
+  # Hand it the directory, or it cannot write its feature-flag files.
+  if [ ${#run[@]} -gt 0 ]; then chown -R rabbitmq:rabbitmq "$base"; fi
   # The 1,000-connection scenarios need more than 1024 descriptors; raise
   # the soft limit inside the server's own shell (runuser resets limits).
   "${run[@]}" bash -c 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec rabbitmq-server' >"$base/log/stdout" 2>&1 &
@@ -52,9 +58,5 @@ start)
   done
   echo "rabbitmq did not start; see $base/log" >&2; exit 1 ;;
 stop)
-  run=()
-  if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
-    run=(runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq)
-  fi
   "${run[@]}" rabbitmqctl -n "$RABBITMQ_NODENAME" stop >/dev/null 2>&1 || true ;;
 esac
