@@ -2,7 +2,8 @@
 # Cross-language client compatibility check: runs the smoke scripts in
 # test/compat/ (py-amqp, kombu, Bunny, php-amqplib, rabbitmq-c's amqp-tools,
 # the RabbitMQ Java client, aio-pika (asyncio, with aiormq/pamqp) and pika
-# (BlockingConnection and SelectConnection), and Celery (a worker
+# (BlockingConnection and SelectConnection; and pika_stream_smoke, stream
+# queues read from x-stream-offset), and Celery (a worker
 # subprocess, the rpc:// result backend and remote control), all from
 # Debian 12 packages,
 # plus amqplib and @cloudamqp/amqp-client for Node.js from npm) against a Warren started here on free loopback ports, and
@@ -41,7 +42,7 @@ if [ "${1:-}" = --record ]; then
 fi
 
 all=(pyamqp_smoke kombu_smoke bunny_smoke phpamqplib_smoke amqptools_smoke JavaSmoke amqplib_smoke
-  aiopika_smoke amqpclient_smoke pika_smoke celery_smoke)
+  aiopika_smoke amqpclient_smoke pika_smoke pika_stream_smoke celery_smoke)
 if [ $# -gt 0 ]; then names=("$@"); else names=("${all[@]}"); fi
 
 # The Debian interpreters (the clients are Debian packages; a python3 from
@@ -106,9 +107,9 @@ cmd_for() {
   aiopika_smoke)
     $PY -c 'import aio_pika, aiormq' 2>/dev/null || { echo "skip: python3-aio-pika not installed"; return; }
     echo "$PY $dir/aiopika_smoke.py" ;;
-  pika_smoke)
+  pika_smoke|pika_stream_smoke)
     $PY -c 'import pika' 2>/dev/null || { echo "skip: python3-pika not installed"; return; }
-    echo "$PY $dir/pika_smoke.py" ;;
+    echo "$PY $dir/$1.py" ;;
   celery_smoke)
     # Starts its own worker (python3 -m celery) as a subprocess.
     $PY -c 'import celery' 2>/dev/null || { echo "skip: python3-celery not installed"; return; }
