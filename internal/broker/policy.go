@@ -110,40 +110,24 @@ func (q *Queue) applyPolicies(set policySet) {
 // policyConfig is a queue's effective configuration under set; arguments
 // that fail validation are ignored (they were refused at declare).
 func policyConfig(set policySet, name, vhost string, args Table) queueConfig {
-	cfg, err := parseQueueArgs(name, vhost, args)
+	cfg, err := argsConfig(name, vhost, args)
 	if err != nil {
 		cfg, _ = parseQueueArgs(name, vhost, nil)
 	}
-	stream := queueType(args) == TypeStream
-	if stream {
-		cfg = streamConfig(name, vhost, args)
-	}
+	merged := cfg
 	if p := match(set.user, name, "queues"); p != nil {
-		mergePolicy(&cfg, args, p.Definition, false)
+		mergePolicy(&merged, args, p.Definition, false)
 	}
 	if p := match(set.operator, name, "queues"); p != nil {
-		mergePolicy(&cfg, args, p.Definition, true)
+		mergePolicy(&merged, args, p.Definition, true)
 	}
-	if stream {
+	if queueType(args) == TypeStream {
 		// Only retention applies to a stream; a policy's other keys
 		// (message-ttl, expires, max-length, dead-lettering) do not.
-		keep := cfg
-		cfg = streamConfig(name, vhost, nil)
-		cfg.maxLengthBytes, cfg.maxAge, cfg.segSize = keep.maxLengthBytes, keep.maxAge, keep.segSize
+		cfg.maxLengthBytes, cfg.maxAge, cfg.segSize = merged.maxLengthBytes, merged.maxAge, merged.segSize
+		return cfg
 	}
-	return cfg
-}
-
-// streamConfig is a stream's configuration from its arguments alone.
-func streamConfig(name, vhost string, args Table) queueConfig {
-	cfg, _ := parseQueueArgs(name, vhost, nil)
-	if s, err := newStreamState(name, vhost, args); err == nil {
-		cfg.maxLengthBytes, cfg.maxAge = s.maxBytes, s.maxAge
-		if s.segSize > 0 {
-			cfg.segSize = s.segSize
-		}
-	}
-	return cfg
+	return merged
 }
 
 func mergePolicy(cfg *queueConfig, args Table, def map[string]any, operator bool) {

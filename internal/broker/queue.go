@@ -31,6 +31,7 @@ type Queue struct {
 	autoDelete bool
 	args       Table
 	owner      any
+	typ        string // x-queue-type; TypeClassic when absent
 
 	cfg queueConfig // arguments + policies; guarded by mu
 	// Mirrors of cfg fields that adapters read without the lock.

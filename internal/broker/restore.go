@@ -40,13 +40,10 @@ func (b *Broker) Restore(st *meta.State) ([]*Queue, error) {
 			if v == nil {
 				return nil, fmt.Errorf("restore: queue %q in unknown vhost %q", qd.Name, qd.VHost)
 			}
-			cfg, perr := parseQueueArgs(qd.Name, qd.VHost, Table(qd.Args))
+			cfg, perr := argsConfig(qd.Name, qd.VHost, Table(qd.Args))
 			if perr != nil {
 				b.log.Warn("restored queue has invalid arguments; ignoring them", "queue", qd.Name, "err", perr)
 				cfg, _ = parseQueueArgs(qd.Name, qd.VHost, nil)
-			}
-			if queueType(Table(qd.Args)) == TypeStream {
-				cfg = streamConfig(qd.Name, qd.VHost, Table(qd.Args))
 			}
 			q := newQueue(v, qd.Name, true, false, qd.AutoDelete, Table(qd.Args), cfg)
 			v.mu.Lock()

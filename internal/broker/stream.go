@@ -28,10 +28,6 @@ type streamState struct {
 	bytes int64         // record bytes of the retained messages
 	// Retention and segment size are the queue's configuration (its
 	// arguments and policies): q.cfg.maxLengthBytes, maxAge, segSize.
-	// These are the arguments alone, parsed once.
-	maxBytes int64 // x-max-length-bytes; -1 none
-	maxAge   int64 // x-max-age in ms; -1 none
-	segSize  int64 // x-stream-max-segment-size-bytes; 0: the store's
 
 	tail      [streamTail]*message.Message // by offset % streamTail
 	tailFirst uint64                       // oldest offset the ring holds

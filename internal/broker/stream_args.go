@@ -14,17 +14,19 @@ const (
 	TypeStream  = "stream"
 )
 
-// queueType returns a declare's x-queue-type ("classic" when absent or
-// not a string; parseQueueArgs rejects the latter).
+// queueType returns a declare's x-queue-type ("classic" when absent,
+// empty or not a string; parseQueueArgs rejects the last two).
 func queueType(args Table) string {
-	switch t := args["x-queue-type"].(type) {
-	case string:
+	if t, ok := argString(args["x-queue-type"]); ok && t != "" {
 		return t
-	case []byte:
-		return string(t)
 	}
 	return TypeClassic
 }
+
+// Type is the queue's x-queue-type, "classic" without one. Quorum queues
+// are served by the classic engine with quorum rules where clients see
+// them; tools and definitions expect the type the queue was declared with.
+func (q *Queue) Type() string { return q.typ }
 
 // streamArgsRefused are the arguments RabbitMQ 3.10 refuses on a stream
 // ("invalid arg ... of queue type rabbit_stream_queue"). Others unknown to
@@ -40,7 +42,7 @@ var streamArgsRefused = []string{
 // IsQuorum reports whether the queue was declared x-queue-type=quorum
 // (served by the classic implementation, with quorum semantics where
 // clients see them).
-func (q *Queue) IsQuorum() bool { return queueType(q.args) == TypeQuorum }
+func (q *Queue) IsQuorum() bool { return q.typ == TypeQuorum }
 
 // quorumArgsRefused are the arguments RabbitMQ 3.10 refuses on a quorum
 // queue.
@@ -81,45 +83,55 @@ func checkQueueType(s QueueSpec, vhost string) error {
 			return errorf(CodePreconditionFailed, "invalid arg '%s' for queue '%s' in vhost '%s' of queue type rabbit_stream_queue", k, s.Name, vhost)
 		}
 	}
-	_, err := newStreamState(s.Name, vhost, s.Args)
+	_, err := streamConfig(s.Name, vhost, s.Args)
 	return err
 }
 
-// newStreamState reads a stream's arguments.
-func newStreamState(name, vhost string, args Table) (*streamState, error) {
-	s := &streamState{maxBytes: -1, maxAge: -1}
+// streamConfig is a stream's configuration from its arguments: retention
+// (maxLengthBytes, maxAge) and segment size; a stream has no other.
+func streamConfig(name, vhost string, args Table) (queueConfig, error) {
+	cfg, _ := parseQueueArgs(name, vhost, nil) // the defaults: no limits
 	bad := func(arg, why string) error {
 		return errorf(CodePreconditionFailed, "invalid arg '%s' for queue '%s' in vhost '%s': %s", arg, name, vhost, why)
 	}
 	if v, ok := args["x-max-age"]; ok {
 		str, isStr := argString(v)
 		if !isStr {
-			return nil, bad("x-max-age", fmt.Sprintf("{unacceptable_type,%s}", argTypeName(v)))
+			return cfg, bad("x-max-age", fmt.Sprintf("{unacceptable_type,%s}", argTypeName(v)))
 		}
 		d, ok := parseStreamAge(str)
 		if !ok {
-			return nil, bad("x-max-age", fmt.Sprintf("{invalid_max_age,%q}", str))
+			return cfg, bad("x-max-age", fmt.Sprintf("{invalid_max_age,%q}", str))
 		}
-		s.maxAge = d.Milliseconds()
+		cfg.maxAge = d.Milliseconds()
 	}
 	for _, a := range []struct {
 		key string
 		dst *int64
-	}{{"x-max-length-bytes", &s.maxBytes}, {"x-stream-max-segment-size-bytes", &s.segSize}} {
+	}{{"x-max-length-bytes", &cfg.maxLengthBytes}, {"x-stream-max-segment-size-bytes", &cfg.segSize}} {
 		v, ok := args[a.key]
 		if !ok {
 			continue
 		}
 		n, isInt := toInt64(v)
 		if !isInt {
-			return nil, bad(a.key, fmt.Sprintf("{unacceptable_type,%s}", argTypeName(v)))
+			return cfg, bad(a.key, fmt.Sprintf("{unacceptable_type,%s}", argTypeName(v)))
 		}
 		if n < 0 {
-			return nil, bad(a.key, fmt.Sprintf("{value_negative,%d}", n))
+			return cfg, bad(a.key, fmt.Sprintf("{value_negative,%d}", n))
 		}
 		*a.dst = n
 	}
-	return s, nil
+	return cfg, nil
+}
+
+// argsConfig is a queue's configuration from its arguments alone, as its
+// type reads them.
+func argsConfig(name, vhost string, args Table) (queueConfig, error) {
+	if queueType(args) == TypeStream {
+		return streamConfig(name, vhost, args)
+	}
+	return parseQueueArgs(name, vhost, args)
 }
 
 func argString(v any) (string, bool) {

@@ -228,12 +228,8 @@ func newQueue(v *VHost, name string, durable, exclusive, autoDelete bool, args T
 	q := &Queue{vhost: v, name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, args: args}
 	q.setCfgLocked(cfg) // not yet shared: no lock needed
 	q.levels = make([]messageList, max(1, cfg.maxPriority+1))
-	if queueType(args) == TypeStream {
-		s, err := newStreamState(name, v.name, args)
-		if err != nil { // validated at declare; a restored oddity gets no limits
-			s = &streamState{maxBytes: -1, maxAge: -1}
-		}
-		q.stream = s
+	if q.typ = queueType(args); q.typ == TypeStream {
+		q.stream = &streamState{}
 	}
 	q.lastUsed = nowMs(v.broker)
 	if cfg.expires >= 0 {

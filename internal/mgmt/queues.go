@@ -22,7 +22,7 @@ func (a *API) queueJSON(x queueRow) map[string]any {
 	m := map[string]any{
 		"name": q.Name(), "vhost": x.vhost, "durable": q.Durable(), "auto_delete": q.AutoDelete(),
 		"exclusive": q.Exclusive(), "arguments": jsonTable(q.Args()), "node": a.d.Node,
-		"type": queueType(q), "state": "running",
+		"type": q.Type(), "state": "running",
 		"messages": in.Ready + in.Unacked, "messages_ready": in.Ready, "messages_unacknowledged": in.Unacked,
 		"message_bytes": in.ReadyBytes, "message_bytes_ready": in.ReadyBytes, "message_bytes_unacknowledged": 0,
 		"consumers": in.Consumers, "consumer_capacity": boolFloat(in.Consumers > 0), "consumer_utilisation": boolFloat(in.Consumers > 0),
@@ -34,24 +34,6 @@ func (a *API) queueJSON(x queueRow) map[string]any {
 		m["idle_since"] = rabbitTime(active)
 	}
 	return m
-}
-
-// queueType is the queue's x-queue-type argument ("quorum", "stream"),
-// "classic" without one. Warren implements every type with its one queue
-// engine, but reports the type the queue was declared with, as tools
-// (and definitions) expect.
-func queueType(q *broker.Queue) string {
-	switch t := q.Args()["x-queue-type"].(type) {
-	case string:
-		if t != "" {
-			return t
-		}
-	case []byte:
-		if len(t) > 0 {
-			return string(t)
-		}
-	}
-	return "classic"
 }
 
 // queuePolicies returns the names of the policy and operator policy that
@@ -118,7 +100,7 @@ func (a *API) queueKey(x queueRow, f string) (skey, bool) {
 		}
 		return sk(in.ReadyBytes), true
 	case "type":
-		return sk(queueType(q)), true
+		return sk(q.Type()), true
 	case "state":
 		return sk("running"), true
 	case "node":

@@ -26,17 +26,24 @@ import (
 // err is the broker's answer when q does not exist (NOT_FOUND).
 func queueDepth(t *testing.T, uri, q string) (int, error) {
 	t.Helper()
+	info, err := amqpChannel(t, uri).QueueDeclarePassive(q, false, false, false, false, nil)
+	return info.Messages, err
+}
+
+// amqpChannel opens a channel through amqp091-go, an independent client,
+// on a connection closed at the end of the test.
+func amqpChannel(t *testing.T, uri string) *amqp.Channel {
+	t.Helper()
 	conn, err := amqp.Dial(uri)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	ch, err := conn.Channel()
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := ch.QueueDeclarePassive(q, false, false, false, false, nil)
-	return info.Messages, err
+	return ch
 }
 
 // proxy forwards connections on a new loopback port to target and counts
@@ -266,15 +273,7 @@ func TestE2EBodyFiles(t *testing.T) {
 	if r.code != 0 || r.res.Sent != 4 || r.res.BytesSent != 2*(7+22) {
 		t.Fatalf("exit %d, sent %d, %d bytes\n%s", r.code, r.res.Sent, r.res.BytesSent, r.stderr)
 	}
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := amqpChannel(t, uri)
 	for i, want := range []string{`{"n":1}`, `{"name":"second body"}`, `{"n":1}`, `{"name":"second body"}`} {
 		d, ok, err := ch.Get("perf-body", true)
 		if err != nil || !ok {
